@@ -117,7 +117,7 @@ def default_object(obj: Any) -> None:
 
 
 def image_pull_policy(image: str) -> str:
-    """Always for ``:latest`` or no tag, else IfNotPresent (a digest counts as a tag here, as in parsers.ParseImageName)."""
+    """Always for ``:latest`` or no tag, else IfNotPresent (a bare digest pins, as in parsers.ParseImageName)."""
     name = image.split("@", 1)[0]
     last = name.rsplit("/", 1)[-1]
     tag = last.split(":", 1)[1] if ":" in last else ""

@@ -39,7 +39,7 @@ class Key(str):
 
     @property
     def name(self) -> str:
-        return str.__str__(self)
+        return str(self)
 
 
 class ErrorType(enum.Enum):
@@ -93,7 +93,7 @@ class FieldError:
     def body(self) -> str:
         if self.type is ErrorType.DOCUMENT:
             return self.detail
-        text = self.type.value
+        text: str = self.type.value
         if self.type not in _VALUELESS and self.value is not _NO_VALUE:
             text += f": {render_value(self.value)}"
         if self.detail:

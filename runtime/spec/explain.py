@@ -46,7 +46,7 @@ def type_name(hint: Any) -> str:
     simple = {str: "string", int: "integer", bool: "boolean", Quantity: "Quantity", Opaque: "Object"}
     if hint in simple:
         return simple[hint]
-    return getattr(hint, "__name__", str(hint))
+    return str(getattr(hint, "__name__", hint))
 
 
 def _element_type(hint: Any) -> Any:
@@ -91,7 +91,8 @@ def _wrap(text: str, indent: str) -> str:
 def honour_text(info: FieldInfo) -> str:
     if info.honour is Honour.HONOURED:
         return "honoured"
-    return info.honour.value + (f" ({info.why})" if info.why else "")
+    label: str = info.honour.value
+    return label + (f" ({info.why})" if info.why else "")
 
 
 def render(explanation: Explanation, recursive: bool = False) -> str:

@@ -300,7 +300,7 @@ def _under(path: tuple[str | int, ...], roots: list[tuple[str | int, ...]]) -> b
 def _build(cls: type, data: dict[str, Any], doc: Document) -> None:
     """Decode, default and validate one object into ``doc``."""
     ctx = DecodeContext()
-    obj = decode(cls, data, (), ctx)
+    obj: Any = decode(cls, data, (), ctx)
     doc.warnings.extend(ctx.warnings)
     doc.errors.extend(ctx.errors)
     # Fields that failed to decode hold zero values; validate the rest anyway so that

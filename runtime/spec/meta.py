@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from podbay.runtime.spec.schema import Honour, Opaque, many, model, opt, table, text
+from dataclasses import dataclass
+
+from podbay.runtime.spec.schema import Honour, Opaque, many, opt, table, text
 
 _SET_BY_SERVER = "the API server sets it; podbay keeps its own"
 
 
-@model
+@dataclass(kw_only=True)
 class ObjectMeta:
     name: str = text("Name of the object, unique per kind within its namespace (a DNS-1123 subdomain).")
-    generate_name: str = text("Prefix for a generated name, used when name is empty; podbay appends 5 random characters.")
+    generate_name: str = text("Prefix for a generated name when name is empty; podbay appends 5 random characters.")
     namespace: str = text("Namespace of the object; podbay keeps namespaces as a name prefix (default: default).")
     labels: dict[str, str] = table("Key/value pairs for selecting and grouping objects (selectors, `-l`).")
     annotations: dict[str, str] = table("Free-form key/value metadata for tools; not used for selection.")
     uid: str = text("Unique id of the object; podbay generates one when the object is loaded.", key="uid")
     resource_version: str = text("Version of the object in the API server.", honour=Honour.OUTPUT, why=_SET_BY_SERVER)
-    generation: int | None = opt("Sequence number of the desired state.", honour=Honour.OUTPUT, why=_SET_BY_SERVER)
+    generation: int | None = opt("Sequence number of the desired state.", honour=Honour.OUTPUT,
+                                 why=_SET_BY_SERVER)
     creation_timestamp: Opaque | None = opt("When the object was created.", honour=Honour.OUTPUT, why=_SET_BY_SERVER)
-    deletion_timestamp: Opaque | None = opt("When the object will be deleted.", honour=Honour.OUTPUT, why=_SET_BY_SERVER)
+    deletion_timestamp: Opaque | None = opt("When the object will be deleted.", honour=Honour.OUTPUT,
+                                            why=_SET_BY_SERVER)
     deletion_grace_period_seconds: int | None = opt("Grace period of a pending deletion.", honour=Honour.OUTPUT,
                                                     why=_SET_BY_SERVER)
     self_link: str = text("Deprecated URL of the object.", honour=Honour.OUTPUT, why=_SET_BY_SERVER)
@@ -29,14 +33,14 @@ class ObjectMeta:
                                  why="no controller on one node removes them")
 
 
-@model
+@dataclass(kw_only=True)
 class LabelSelectorRequirement:
     key: str = text("The label key the requirement applies to.")
     operator: str = text("In, NotIn, Exists or DoesNotExist.")
     values: list[str] = many("Values for In and NotIn; must be empty for Exists and DoesNotExist.")
 
 
-@model
+@dataclass(kw_only=True)
 class LabelSelector:
     match_labels: dict[str, str] = table("Labels that must all be present with these values.")
     match_expressions: list[LabelSelectorRequirement] = many("Requirements that must all hold.")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import dataclass
 
 from podbay.runtime.spec.meta import LabelSelector, ObjectMeta
 from podbay.runtime.spec.quantity import Quantity
-from podbay.runtime.spec.schema import Honour, Opaque, many, model, opt, table, text
+from podbay.runtime.spec.schema import Honour, Opaque, many, opt, table, text
 
 
-@model
+@dataclass(kw_only=True)
 class ConfigMap:
     api_version: str = text("v1")
     kind: str = text("ConfigMap")
@@ -20,7 +21,7 @@ class ConfigMap:
     immutable: bool | None = opt("Refuse updates of data once set.")
 
 
-@model
+@dataclass(kw_only=True)
 class Secret:
     api_version: str = text("v1")
     kind: str = text("Secret")
@@ -45,7 +46,7 @@ def decode_base64(value: str) -> bytes:
         raise ValueError(f"illegal base64 data: {err}") from err
 
 
-@model
+@dataclass(kw_only=True)
 class VolumeResourceRequirements:
     requests: dict[str, Quantity] = table("storage: the size asked for.")
     limits: dict[str, Quantity] = table("storage: the maximum size.")
@@ -54,7 +55,7 @@ class VolumeResourceRequirements:
 _NO_PROVISIONER = "claims are local directories on one node"
 
 
-@model
+@dataclass(kw_only=True)
 class PersistentVolumeClaimSpec:
     access_modes: list[str] = many("ReadWriteOnce, ReadOnlyMany, ReadWriteMany or ReadWriteOncePod.")
     resources: VolumeResourceRequirements | None = opt("Requested size (informational: local directories "
@@ -72,7 +73,7 @@ class PersistentVolumeClaimSpec:
                                                    why=_NO_PROVISIONER)
 
 
-@model
+@dataclass(kw_only=True)
 class PersistentVolumeClaim:
     api_version: str = text("v1")
     kind: str = text("PersistentVolumeClaim")

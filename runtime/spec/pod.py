@@ -7,6 +7,8 @@ Descriptions are short and our own; ``podbay explain`` prints them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from podbay.runtime.spec.meta import ObjectMeta
 from podbay.runtime.spec.quantity import Quantity
 from podbay.runtime.spec.schema import (
@@ -15,7 +17,6 @@ from podbay.runtime.spec.schema import (
     Opaque,
     flag,
     many,
-    model,
     num,
     opt,
     table,
@@ -29,18 +30,18 @@ _NO_SCHEDULER = "there is no scheduler: the pod runs on this machine"
 # --- probes and handlers ------------------------------------------------------------
 
 
-@model
+@dataclass(kw_only=True)
 class ExecAction:
     command: list[str] = many("Command run inside the container (no shell unless you call one); exit 0 is success.")
 
 
-@model
+@dataclass(kw_only=True)
 class HTTPHeader:
     name: str = text("Header name.")
     value: str = text("Header value.")
 
 
-@model
+@dataclass(kw_only=True)
 class HTTPGetAction:
     path: str = text("Path to request (default /).")
     port: IntOrString | None = opt("Port number or the name of a container port.")
@@ -49,24 +50,24 @@ class HTTPGetAction:
     http_headers: list[HTTPHeader] = many("Extra request headers.", key="httpHeaders")
 
 
-@model
+@dataclass(kw_only=True)
 class TCPSocketAction:
     port: IntOrString | None = opt("Port number or the name of a container port; success is an accepted connection.")
     host: str = text("Host to connect to (default: the pod IP).")
 
 
-@model
+@dataclass(kw_only=True)
 class GRPCAction:
     port: int = num("Port of the gRPC health service.")
     service: str | None = opt("Service name sent in the grpc.health.v1 HealthCheckRequest (default empty).")
 
 
-@model
+@dataclass(kw_only=True)
 class SleepAction:
     seconds: int = num("Seconds to sleep.")
 
 
-@model
+@dataclass(kw_only=True)
 class Probe:
     exec: ExecAction | None = opt("Run a command in the container.")
     http_get: HTTPGetAction | None = opt("Send an HTTP GET; status 200-399 is success.")
@@ -82,7 +83,7 @@ class Probe:
                                                        "kills the container (overrides the pod's).")
 
 
-@model
+@dataclass(kw_only=True)
 class LifecycleHandler:
     exec: ExecAction | None = opt("Run a command in the container.")
     http_get: HTTPGetAction | None = opt("Send an HTTP GET to the container.")
@@ -90,7 +91,7 @@ class LifecycleHandler:
     sleep: SleepAction | None = opt("Sleep for a number of seconds.")
 
 
-@model
+@dataclass(kw_only=True)
 class Lifecycle:
     post_start: LifecycleHandler | None = opt("Runs right after the container is created; a failure kills it.")
     pre_stop: LifecycleHandler | None = opt("Runs before the container is sent its stop signal.")
@@ -100,34 +101,34 @@ class Lifecycle:
 # --- environment, ports, mounts, resources --------------------------------------------
 
 
-@model
+@dataclass(kw_only=True)
 class ObjectFieldSelector:
     api_version: str = text("Version of the schema the path is written in (default v1).")
     field_path: str = text("Path of the pod field, for example metadata.name or status.podIP.")
 
 
-@model
+@dataclass(kw_only=True)
 class ResourceFieldSelector:
     container_name: str = text("Container whose resources are read (required in volumes).")
     resource: str = text("limits.cpu, limits.memory, limits.ephemeral-storage, requests.cpu, ...")
     divisor: Quantity | None = opt("Unit the value is divided by (default 1).")
 
 
-@model
+@dataclass(kw_only=True)
 class ConfigMapKeySelector:
     name: str = text("Name of the ConfigMap.")
     key: str = text("Key within the ConfigMap.")
     optional: bool | None = opt("Whether a missing ConfigMap or key is allowed.")
 
 
-@model
+@dataclass(kw_only=True)
 class SecretKeySelector:
     name: str = text("Name of the Secret.")
     key: str = text("Key within the Secret.")
     optional: bool | None = opt("Whether a missing Secret or key is allowed.")
 
 
-@model
+@dataclass(kw_only=True)
 class EnvVarSource:
     field_ref: ObjectFieldSelector | None = opt("A field of the pod (downward API).")
     resource_field_ref: ResourceFieldSelector | None = opt("A resource limit or request of a container.")
@@ -137,33 +138,33 @@ class EnvVarSource:
                                       why="alpha feature EnvFiles")
 
 
-@model
+@dataclass(kw_only=True)
 class EnvVar:
     name: str = text("Variable name (printable ASCII, no '=').")
     value: str = text("Value; $(VAR) refers to earlier variables, $$ escapes.")
     value_from: EnvVarSource | None = opt("Where to read the value from instead of value.")
 
 
-@model
+@dataclass(kw_only=True)
 class ConfigMapEnvSource:
     name: str = text("Name of the ConfigMap.")
     optional: bool | None = opt("Whether a missing ConfigMap is allowed.")
 
 
-@model
+@dataclass(kw_only=True)
 class SecretEnvSource:
     name: str = text("Name of the Secret.")
     optional: bool | None = opt("Whether a missing Secret is allowed.")
 
 
-@model
+@dataclass(kw_only=True)
 class EnvFromSource:
     prefix: str = text("Prefix added to every variable name.")
     config_map_ref: ConfigMapEnvSource | None = opt("Every key of a ConfigMap becomes a variable.")
     secret_ref: SecretEnvSource | None = opt("Every key of a Secret becomes a variable.")
 
 
-@model
+@dataclass(kw_only=True)
 class ContainerPort:
     name: str = text("Port name (IANA service name), usable by probes.")
     container_port: int = num("Port the container listens on, in the pod's network namespace.")
@@ -172,7 +173,7 @@ class ContainerPort:
     host_ip: str = text("Host address to bind the hostPort on (default all).", key="hostIP")
 
 
-@model
+@dataclass(kw_only=True)
 class VolumeMount:
     name: str = text("Name of a volume of the pod.")
     mount_path: str = text("Absolute path inside the container.")
@@ -183,20 +184,20 @@ class VolumeMount:
     mount_propagation: str | None = opt("None, HostToContainer or Bidirectional.")
 
 
-@model
+@dataclass(kw_only=True)
 class VolumeDevice:
     name: str = text("Name of a persistentVolumeClaim volume in block mode.")
     device_path: str = text("Path of the device inside the container.")
 
 
-@model
+@dataclass(kw_only=True)
 class ResourceRequirements:
     limits: dict[str, Quantity] = table("Maximum amounts: cpu (cores), memory (bytes), ephemeral-storage, ...")
     requests: dict[str, Quantity] = table("Guaranteed amounts; default to the limits when only limits are set.")
     claims: list[Opaque] = many("Dynamic resource claims.", honour=UNSUPPORTED, why="no dynamic resource allocation")
 
 
-@model
+@dataclass(kw_only=True)
 class ContainerResizePolicy:
     resource_name: str = text("cpu or memory.")
     restart_policy: str = text("NotRequired or RestartContainer.")
@@ -205,19 +206,19 @@ class ContainerResizePolicy:
 # --- security -------------------------------------------------------------------------
 
 
-@model
+@dataclass(kw_only=True)
 class Capabilities:
     add: list[str] = many("Capabilities added to the runtime's default set (for example NET_ADMIN).")
     drop: list[str] = many("Capabilities removed from the default set; ALL removes every one.")
 
 
-@model
+@dataclass(kw_only=True)
 class SeccompProfile:
     type: str = text("RuntimeDefault, Localhost or Unconfined.")
     localhost_profile: str | None = opt("Profile file relative to podbay's seccomp folder (type Localhost).")
 
 
-@model
+@dataclass(kw_only=True)
 class AppArmorProfile:
     type: str = text("RuntimeDefault, Localhost or Unconfined.")
     localhost_profile: str | None = opt("Name of a loaded AppArmor profile (type Localhost).")
@@ -226,7 +227,7 @@ class AppArmorProfile:
 _NO_LSM = "podbay applies no Linux security module profile"
 
 
-@model
+@dataclass(kw_only=True)
 class SecurityContext:
     capabilities: Capabilities | None = opt("Capabilities to add to or drop from the default set.")
     privileged: bool | None = opt("Run with all capabilities, no seccomp filter and host devices.")
@@ -245,13 +246,13 @@ class SecurityContext:
                                         why="alpha upstream; podbay mounts the container's cgroup read-only")
 
 
-@model
+@dataclass(kw_only=True)
 class Sysctl:
     name: str = text("Namespaced sysctl, for example net.ipv4.ip_unprivileged_port_start.")
     value: str = text("Value to set.")
 
 
-@model
+@dataclass(kw_only=True)
 class PodSecurityContext:
     se_linux_options: Opaque | None = opt("SELinux labels.", honour=UNSUPPORTED, why=_NO_LSM)
     windows_options: Opaque | None = opt("Windows settings.", honour=IGNORED, why="Windows only")
@@ -272,7 +273,7 @@ class PodSecurityContext:
 # --- containers -----------------------------------------------------------------------
 
 
-@model
+@dataclass(kw_only=True)
 class Container:
     name: str = text("Name of the container, unique within the pod (a DNS-1123 label).")
     image: str = text("Image reference, for example docker.io/library/busybox:1.36.")
@@ -305,7 +306,7 @@ class Container:
     tty: bool = flag("Allocate a terminal (needs stdin for input).")
 
 
-@model
+@dataclass(kw_only=True)
 class EphemeralContainer(Container):
     target_container_name: str = text("Container whose process namespace this debug container joins.")
 
@@ -313,28 +314,28 @@ class EphemeralContainer(Container):
 # --- volumes --------------------------------------------------------------------------
 
 
-@model
+@dataclass(kw_only=True)
 class KeyToPath:
     key: str = text("Key to project.")
     path: str = text("Relative file path to write it to.")
     mode: int | None = opt("File mode bits (0-0777), default: the volume's defaultMode.")
 
 
-@model
+@dataclass(kw_only=True)
 class HostPathVolumeSource:
     path: str = text("Path on the host.")
     type: str | None = opt("Check before mounting: DirectoryOrCreate, Directory, FileOrCreate, File, Socket, "
                            "CharDevice, BlockDevice, or empty for none.")
 
 
-@model
+@dataclass(kw_only=True)
 class EmptyDirVolumeSource:
     medium: str = text("Empty for disk, Memory for tmpfs.")
     size_limit: Quantity | None = opt("Maximum size (tmpfs size for Memory).")
     mode: int | None = opt("Permission bits of the volume's directory (default 0777; alpha upstream).")
 
 
-@model
+@dataclass(kw_only=True)
 class SecretVolumeSource:
     secret_name: str = text("Name of the Secret.")
     items: list[KeyToPath] = many("Keys to project (default: all).")
@@ -342,7 +343,7 @@ class SecretVolumeSource:
     optional: bool | None = opt("Whether a missing Secret is allowed.")
 
 
-@model
+@dataclass(kw_only=True)
 class ConfigMapVolumeSource:
     name: str = text("Name of the ConfigMap.")
     items: list[KeyToPath] = many("Keys to project (default: all).")
@@ -350,7 +351,7 @@ class ConfigMapVolumeSource:
     optional: bool | None = opt("Whether a missing ConfigMap is allowed.")
 
 
-@model
+@dataclass(kw_only=True)
 class DownwardAPIVolumeFile:
     path: str = text("Relative file path.")
     field_ref: ObjectFieldSelector | None = opt("A pod field: metadata.name, namespace, uid, labels, annotations.")
@@ -358,27 +359,27 @@ class DownwardAPIVolumeFile:
     mode: int | None = opt("File mode bits (0-0777).")
 
 
-@model
+@dataclass(kw_only=True)
 class DownwardAPIVolumeSource:
     items: list[DownwardAPIVolumeFile] = many("Files to write.")
     default_mode: int | None = opt("Mode of the files (default 0644).")
 
 
-@model
+@dataclass(kw_only=True)
 class SecretProjection:
     name: str = text("Name of the Secret.")
     items: list[KeyToPath] = many("Keys to project (default: all).")
     optional: bool | None = opt("Whether a missing Secret is allowed.")
 
 
-@model
+@dataclass(kw_only=True)
 class ConfigMapProjection:
     name: str = text("Name of the ConfigMap.")
     items: list[KeyToPath] = many("Keys to project (default: all).")
     optional: bool | None = opt("Whether a missing ConfigMap is allowed.")
 
 
-@model
+@dataclass(kw_only=True)
 class DownwardAPIProjection:
     items: list[DownwardAPIVolumeFile] = many("Files to write.")
 
@@ -386,7 +387,7 @@ class DownwardAPIProjection:
 _NO_API_SERVER = "there is no API server to issue it"
 
 
-@model
+@dataclass(kw_only=True)
 class VolumeProjection:
     secret: SecretProjection | None = opt("Keys of a Secret.")
     config_map: ConfigMapProjection | None = opt("Keys of a ConfigMap.")
@@ -396,19 +397,19 @@ class VolumeProjection:
     pod_certificate: Opaque | None = opt("A pod certificate.", honour=UNSUPPORTED, why=_NO_API_SERVER)
 
 
-@model
+@dataclass(kw_only=True)
 class ProjectedVolumeSource:
     sources: list[VolumeProjection] = many("Sources merged into one directory.")
     default_mode: int | None = opt("Mode of the files (default 0644).")
 
 
-@model
+@dataclass(kw_only=True)
 class PersistentVolumeClaimVolumeSource:
     claim_name: str = text("Name of a PersistentVolumeClaim; podbay backs it with a named local directory.")
     read_only: bool = flag("Mount read-only.")
 
 
-@model
+@dataclass(kw_only=True)
 class ImageVolumeSource:
     reference: str = text("Image whose filesystem is mounted read-only.")
     pull_policy: str = text("Always, IfNotPresent or Never.")
@@ -417,7 +418,7 @@ class ImageVolumeSource:
 _NO_STORAGE = "podbay provides local volumes only"
 
 
-@model
+@dataclass(kw_only=True)
 class Volume:
     name: str = text("Volume name, referenced by volumeMounts (a DNS-1123 label).")
     host_path: HostPathVolumeSource | None = opt("A file or directory of the host.")
@@ -463,31 +464,31 @@ VOLUME_SOURCES = tuple(k for k in (
 # --- the pod --------------------------------------------------------------------------
 
 
-@model
+@dataclass(kw_only=True)
 class PodDNSConfigOption:
     name: str = text("Resolver option name, for example ndots.")
     value: str | None = opt("Option value.")
 
 
-@model
+@dataclass(kw_only=True)
 class PodDNSConfig:
     nameservers: list[str] = many("Name server addresses (at most 3 in total).")
     searches: list[str] = many("Search domains (at most 32).")
     options: list[PodDNSConfigOption] = many("Resolver options; merged with those dnsPolicy gives.")
 
 
-@model
+@dataclass(kw_only=True)
 class HostAlias:
     ip: str = text("IP address of the entry.", key="ip")
     hostnames: list[str] = many("Names for that address in /etc/hosts.")
 
 
-@model
+@dataclass(kw_only=True)
 class PodOS:
     name: str = text("linux or windows; podbay runs linux pods.")
 
 
-@model
+@dataclass(kw_only=True)
 class PodSpec:
     volumes: list[Volume] = many("Volumes the containers can mount.")
     init_containers: list[Container] = many("Run one by one to completion before the app containers; "
@@ -554,7 +555,7 @@ class PodSpec:
         return out
 
 
-@model
+@dataclass(kw_only=True)
 class Pod:
     api_version: str = text("v1")
     kind: str = text("Pod")

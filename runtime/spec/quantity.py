@@ -11,6 +11,7 @@ from __future__ import annotations
 import decimal
 import enum
 import functools
+import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -99,7 +100,7 @@ def parse_quantity(text: str | int | float) -> Quantity:
     if isinstance(text, int):
         return Quantity(Decimal(text))
     if isinstance(text, float):
-        if text != text or text in (float("inf"), float("-inf")):
+        if not math.isfinite(text):
             raise QuantityError("quantities must be finite numbers")
         # repr() gives the shortest text that reads back as the same float.
         text = repr(text)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import enum
-import functools
 import types
 import typing
 from dataclasses import dataclass, field
@@ -93,11 +92,6 @@ def table(doc: str, *, key: str | None = None, honour: Honour = Honour.HONOURED,
     return _declare(dict, doc, key, honour, why)
 
 
-def model(cls: type[T]) -> type[T]:
-    """Class decorator for model objects: keyword-only dataclasses."""
-    return dataclass(kw_only=True)(cls)
-
-
 T = TypeVar("T")
 
 
@@ -114,9 +108,14 @@ class FieldInfo:
     default: Any
 
 
-@functools.cache
+_FIELDS: dict[type, dict[str, FieldInfo]] = {}
+
+
 def fields_of(cls: type) -> dict[str, FieldInfo]:
-    """The fields of a model class, by JSON key."""
+    """The fields of a model class, by JSON key (computed once per class)."""
+    cached = _FIELDS.get(cls)
+    if cached is not None:
+        return cached
     hints = typing.get_type_hints(cls)
     out: dict[str, FieldInfo] = {}
     for f in dataclasses.fields(cls):
@@ -125,6 +124,7 @@ def fields_of(cls: type) -> dict[str, FieldInfo]:
         default: Any = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
         out[key] = FieldInfo(f.name, key, hints[f.name], meta.get("doc", ""),
                              meta.get("honour", Honour.HONOURED), meta.get("why", ""), default)
+    _FIELDS[cls] = out
     return out
 
 
@@ -277,7 +277,7 @@ def convert(hint: Any, value: Any, path: Path, ctx: DecodeContext) -> Any:
 
 def is_empty(value: Any) -> bool:
     """Go's zero values: a field holding one counts as not given."""
-    return value is None or value is False or value in ("", 0) or value == [] or value == {}
+    return value is None or value is False or value in ("", 0) or value in ([], {})
 
 
 def encode(obj: Any) -> Any:

@@ -160,7 +160,7 @@ def _file_mode(mode: int | None, path: Path, report: Report) -> None:
 
 
 def _port_number_or_name(port: int | str | None, path: Path, report: Report) -> None:
-    if port is None or port == "" or port == 0:
+    if port in (None, "", 0):
         report.add(required(path))
     elif isinstance(port, int):
         _in_range(port, 1, 65535, path, report)
@@ -187,7 +187,7 @@ def validate_pod_spec(spec: PodSpec, path: Path, report: Report) -> None:
         if container.name and container.name in seen:
             report.add(duplicate(here + ("name",), container.name))
         seen.add(container.name)
-        _validate_container(container, list_key, here, spec, volumes, report)
+        _validate_container(container, list_key, here, spec, volumes=volumes, report=report)
     regular = {c.name for c in spec.containers + spec.init_containers}
     for index, debug in enumerate(spec.ephemeral_containers):
         target = debug.target_container_name
@@ -446,7 +446,7 @@ def _validate_field_path(field_path: str, api_version: str, supported: list[str]
 # --- containers ------------------------------------------------------------------------
 
 
-def _validate_container(c: Container, list_key: str, path: Path, spec: PodSpec, volumes: dict[str, Volume],
+def _validate_container(c: Container, list_key: str, path: Path, spec: PodSpec, *, volumes: dict[str, Volume],
                         report: Report) -> None:
     ephemeral = list_key == "ephemeralContainers"
     sidecar = list_key == "initContainers" and c.restart_policy == "Always"

@@ -2,34 +2,36 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from podbay.runtime.spec.meta import LabelSelector, ObjectMeta
 from podbay.runtime.spec.objects import PersistentVolumeClaim
 from podbay.runtime.spec.pod import PodSpec
-from podbay.runtime.spec.schema import Honour, IntOrString, Opaque, flag, many, model, num, opt, text
+from podbay.runtime.spec.schema import Honour, IntOrString, Opaque, flag, many, num, opt, text
 
 _STATUS = "podbay reports its own"
 
 
-@model
+@dataclass(kw_only=True)
 class PodTemplateSpec:
     metadata: ObjectMeta | None = opt("Labels and annotations of the pods made from this template.")
     spec: PodSpec | None = opt("The pod spec of every pod made from this template.")
 
 
-@model
+@dataclass(kw_only=True)
 class RollingUpdateDeployment:
     max_unavailable: IntOrString | None = opt("Pods that may be unavailable during the update "
                                               "(number or percent, default 25%).")
     max_surge: IntOrString | None = opt("Pods above replicas during the update (number or percent, default 25%).")
 
 
-@model
+@dataclass(kw_only=True)
 class DeploymentStrategy:
     type: str = text("RollingUpdate (default) or Recreate.")
     rolling_update: RollingUpdateDeployment | None = opt("Parameters of RollingUpdate.")
 
 
-@model
+@dataclass(kw_only=True)
 class DeploymentSpec:
     replicas: int | None = opt("Desired number of pods (default 1).")
     selector: LabelSelector | None = opt("Labels of the pods this Deployment owns; must match the template.")
@@ -41,7 +43,7 @@ class DeploymentSpec:
     progress_deadline_seconds: int | None = opt("Seconds before a stalled rollout is reported (default 600).")
 
 
-@model
+@dataclass(kw_only=True)
 class Deployment:
     api_version: str = text("apps/v1")
     kind: str = text("Deployment")
@@ -50,7 +52,7 @@ class Deployment:
     status: Opaque | None = opt("Observed state.", honour=Honour.OUTPUT, why=_STATUS)
 
 
-@model
+@dataclass(kw_only=True)
 class ReplicaSetSpec:
     replicas: int | None = opt("Desired number of pods (default 1).")
     min_ready_seconds: int = num("Seconds a new pod must be Ready to count as available.")
@@ -58,7 +60,7 @@ class ReplicaSetSpec:
     template: PodTemplateSpec | None = opt("The pods to run.")
 
 
-@model
+@dataclass(kw_only=True)
 class ReplicaSet:
     api_version: str = text("apps/v1")
     kind: str = text("ReplicaSet")
@@ -67,30 +69,30 @@ class ReplicaSet:
     status: Opaque | None = opt("Observed state.", honour=Honour.OUTPUT, why=_STATUS)
 
 
-@model
+@dataclass(kw_only=True)
 class RollingUpdateStatefulSetStrategy:
     partition: int | None = opt("Only pods with an ordinal >= partition are updated (default 0).")
     max_unavailable: IntOrString | None = opt("Pods that may be unavailable during the update (default 1).")
 
 
-@model
+@dataclass(kw_only=True)
 class StatefulSetUpdateStrategy:
     type: str = text("RollingUpdate (default) or OnDelete.")
     rolling_update: RollingUpdateStatefulSetStrategy | None = opt("Parameters of RollingUpdate.")
 
 
-@model
+@dataclass(kw_only=True)
 class StatefulSetPersistentVolumeClaimRetentionPolicy:
     when_deleted: str = text("Retain (default) or Delete the claims when the set is deleted.")
     when_scaled: str = text("Retain (default) or Delete the claims of pods removed by scaling down.")
 
 
-@model
+@dataclass(kw_only=True)
 class StatefulSetOrdinals:
     start: int = num("First ordinal (default 0).")
 
 
-@model
+@dataclass(kw_only=True)
 class StatefulSetSpec:
     replicas: int | None = opt("Desired number of pods (default 1).")
     selector: LabelSelector | None = opt("Labels of the pods this set owns; must match the template.")
@@ -106,7 +108,7 @@ class StatefulSetSpec:
     ordinals: StatefulSetOrdinals | None = opt("Numbering of the pods.")
 
 
-@model
+@dataclass(kw_only=True)
 class StatefulSet:
     api_version: str = text("apps/v1")
     kind: str = text("StatefulSet")
@@ -115,19 +117,19 @@ class StatefulSet:
     status: Opaque | None = opt("Observed state.", honour=Honour.OUTPUT, why=_STATUS)
 
 
-@model
+@dataclass(kw_only=True)
 class RollingUpdateDaemonSet:
     max_unavailable: IntOrString | None = opt("Pods that may be unavailable during the update (default 1).")
     max_surge: IntOrString | None = opt("Pods started before old ones stop (default 0).")
 
 
-@model
+@dataclass(kw_only=True)
 class DaemonSetUpdateStrategy:
     type: str = text("RollingUpdate (default) or OnDelete.")
     rolling_update: RollingUpdateDaemonSet | None = opt("Parameters of RollingUpdate.")
 
 
-@model
+@dataclass(kw_only=True)
 class DaemonSetSpec:
     selector: LabelSelector | None = opt("Labels of the pods this DaemonSet owns; must match the template.")
     template: PodTemplateSpec | None = opt("The pod to run on the node.")
@@ -136,7 +138,7 @@ class DaemonSetSpec:
     revision_history_limit: int | None = opt("Old revisions kept (default 10).")
 
 
-@model
+@dataclass(kw_only=True)
 class DaemonSet:
     api_version: str = text("apps/v1")
     kind: str = text("DaemonSet")
@@ -148,7 +150,7 @@ class DaemonSet:
 _ALPHA_JOB = "podbay's Job controller does not implement it"
 
 
-@model
+@dataclass(kw_only=True)
 class JobSpec:
     parallelism: int | None = opt("Pods running at once (default 1).")
     completions: int | None = opt("Successful pods needed (default 1).")
@@ -169,7 +171,7 @@ class JobSpec:
                                  why="podbay's controller manages every Job")
 
 
-@model
+@dataclass(kw_only=True)
 class Job:
     api_version: str = text("batch/v1")
     kind: str = text("Job")
