@@ -268,7 +268,9 @@ def convert(hint: Any, value: Any, path: Path, ctx: DecodeContext) -> Any:
             if not isinstance(key, str):
                 _type_error(ctx, path, key, "a string key")
                 continue
-            out[key] = convert(value_hint, item, path + (Key(key),), ctx) if item is not None else None
+            converted = convert(value_hint, item, path + (Key(key),), ctx) if item is not None else None
+            if converted is not None:  # null entries, and entries that failed to convert, are left out
+                out[key] = converted
         return out
     if is_model(hint):
         return decode(hint, value, path, ctx)

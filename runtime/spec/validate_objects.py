@@ -146,7 +146,9 @@ def _validate_workload(obj: Deployment | ReplicaSet | StatefulSet | DaemonSet | 
     if template is None:
         report.add(required(path + ("template",)))
         return
-    _validate_template(template, selector, path + ("template",), is_job, report)
+    claims = [c.metadata.name for c in obj.spec.volume_claim_templates if c.metadata] \
+        if isinstance(obj, StatefulSet) and obj.spec is not None else []
+    _validate_template(template, selector, path + ("template",), report, is_job=is_job, claim_templates=claims)
     if isinstance(obj, Deployment | ReplicaSet | StatefulSet):
         replicas = obj.spec.replicas if obj.spec is not None else None
         non_negative(replicas, path + ("replicas",), report)
@@ -162,8 +164,8 @@ def _validate_workload(obj: Deployment | ReplicaSet | StatefulSet | DaemonSet | 
         _validate_job(obj, path, report)
 
 
-def _validate_template(template: PodTemplateSpec, selector: LabelSelector | None, path: Path, is_job: bool,
-                       report: Report) -> None:
+def _validate_template(template: PodTemplateSpec, selector: LabelSelector | None, path: Path, report: Report, *,
+                       is_job: bool, claim_templates: list[str]) -> None:
     meta = template.metadata or ObjectMeta()
     validate_labels(meta.labels, path + ("metadata", "labels"), report)
     if selector is not None and (selector.match_labels or selector.match_expressions) \
@@ -171,7 +173,7 @@ def _validate_template(template: PodTemplateSpec, selector: LabelSelector | None
         report.add(invalid(path + ("metadata", "labels"), meta.labels, "`selector` does not match template `labels`"))
     spec = template.spec or PodSpec()
     here = path + ("spec",)
-    validate_pod_spec(spec, here, report)
+    validate_pod_spec(spec, here, report, claim_templates)
     if is_job:
         if spec.restart_policy not in ("OnFailure", "Never"):
             report.add(FieldError(here + ("restartPolicy",), ErrorType.NOT_SUPPORTED, spec.restart_policy,

@@ -177,8 +177,11 @@ def _set_fields(obj: Any, keys: Iterable[str]) -> list[str]:
 # --- the pod spec ----------------------------------------------------------------------
 
 
-def validate_pod_spec(spec: PodSpec, path: Path, report: Report) -> None:
+def validate_pod_spec(spec: PodSpec, path: Path, report: Report, claim_templates: Iterable[str] = ()) -> None:
+    """Validate a pod spec; ``claim_templates`` are volume names a StatefulSet adds per pod."""
     volumes = _validate_volumes(spec.volumes, path + ("volumes",), report)
+    for name in claim_templates:
+        volumes.setdefault(name, Volume(name=name))
     if not spec.containers:
         report.add(required(path + ("containers",)))
     seen: set[str] = set()
