@@ -340,17 +340,11 @@ def _validate_volume_source(volume: Volume, path: Path, report: Report) -> None:
         if limit is not None and limit.value < 0:
             report.add(invalid(here + ("sizeLimit",), str(limit), "must be greater than or equal to 0"))
     if volume.secret is not None:
-        here = path + ("secret",)
-        if not volume.secret.secret_name:
-            report.add(required(here + ("secretName",)))
-        _validate_items(volume.secret.items, here + ("items",), report)
-        _file_mode(volume.secret.default_mode, here + ("defaultMode",), report)
+        _validate_keyed_source(volume.secret.secret_name, "secretName", volume.secret.items,
+                               volume.secret.default_mode, path + ("secret",), report)
     if volume.config_map is not None:
-        here = path + ("configMap",)
-        if not volume.config_map.name:
-            report.add(required(here + ("name",)))
-        _validate_items(volume.config_map.items, here + ("items",), report)
-        _file_mode(volume.config_map.default_mode, here + ("defaultMode",), report)
+        _validate_keyed_source(volume.config_map.name, "name", volume.config_map.items,
+                               volume.config_map.default_mode, path + ("configMap",), report)
     if volume.downward_api is not None:
         here = path + ("downwardAPI",)
         _validate_downward_files(volume.downward_api.items, here + ("items",), report)
@@ -364,6 +358,15 @@ def _validate_volume_source(volume: Volume, path: Path, report: Report) -> None:
         if not volume.image.reference:
             report.add(required(here + ("reference",)))
         one_of(volume.image.pull_policy, ["Always", "IfNotPresent", "Never"], here + ("pullPolicy",), report)
+
+
+def _validate_keyed_source(name: str, name_key: str, items: list[KeyToPath], default_mode: int | None, path: Path,
+                           report: Report) -> None:
+    """A secret or configMap volume: the object's name, the projected items and the file mode."""
+    if not name:
+        report.add(required(path + (name_key,)))
+    _validate_items(items, path + ("items",), report)
+    _file_mode(default_mode, path + ("defaultMode",), report)
 
 
 def _validate_items(items: list[KeyToPath], path: Path, report: Report) -> None:
