@@ -8,6 +8,7 @@ that nothing is dropped silently. Loading never raises for bad input.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -162,6 +163,8 @@ def load_text(text: str, file: str = "<string>") -> list[Document]:
                     break
                 node = loader.get_node()
             except yaml.YAMLError as err:
+                if number == 0 and (from_json := _load_json(text, file)) is not None:
+                    return from_json
                 line = _error_line(err)
                 documents.append(Document(Source(file, number + 1, line),
                                           errors=[_document_error(f"invalid YAML: {_yaml_problem(err)}")]))
@@ -174,6 +177,15 @@ def load_text(text: str, file: str = "<string>") -> list[Document]:
     finally:
         loader.dispose()
     return documents
+
+
+def _load_json(text: str, file: str) -> list[Document] | None:
+    """Valid JSON that libyaml refuses (JSON's surrogate-pair escapes such as "\\ud83d\\ude00"): read as JSON."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return _load_data(data, Source(file, 1, 1), {})
 
 
 def _load_node(loader: yaml.SafeLoader, node: yaml.Node, source: Source) -> list[Document]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from podbay.runtime.spec.errors import FieldError
 from podbay.runtime.spec.loader import load_text
 from podbay.runtime.spec.schema import encode
 
+# PODBAY_FUZZ_EXAMPLES=5000 for a longer hunt than CI's.
+EXAMPLES = int(os.environ.get("PODBAY_FUZZ_EXAMPLES", "300"))
 MANIFESTS = Path(__file__).resolve().parents[1] / "manifests"
 SEEDS = [doc for name in ("full-pod.yaml", "config.yaml", "workloads.yaml")
          for doc in yaml.safe_load_all((MANIFESTS / name).read_text())]
@@ -34,19 +37,19 @@ def check(text: str) -> None:
             assert again[0].ok, [str(e) for e in again[0].errors]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=300))
 def test_arbitrary_text(text: str) -> None:
     check(text)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(json_values)
 def test_arbitrary_json_values(value: Any) -> None:
     check(json.dumps(value))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(st.fixed_dictionaries({"apiVersion": st.sampled_from(["v1", "apps/v1", "batch/v1"]),
                               "kind": st.sampled_from(["Pod", "Deployment", "Job", "ConfigMap", "Secret"])},
                              optional={"metadata": json_values, "spec": json_values, "data": json_values}))
@@ -88,7 +91,7 @@ def mutated(draw: st.DrawFn) -> Any:
     return doc
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=EXAMPLES * 2, deadline=None)
 @given(mutated())
 def test_mutated_valid_manifests(doc: Any) -> None:
     check(json.dumps(doc))

@@ -160,3 +160,11 @@ def test_every_document_is_accounted_for() -> None:
                            "apiVersion: v1\nkind: Nope", POD.replace("NAME", "Bad_Name")])
     docs = load_text(text)
     assert [(d.ok, d.skipped) for d in docs] == [(True, False), (True, True), (False, False), (False, False)]
+
+
+def test_json_with_surrogate_pair_escapes() -> None:
+    """Valid JSON that YAML parsers refuse (escaped emoji) still loads."""
+    text = ('{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, '
+            '"data": {"smile": "\\ud83d\\ude00"}}')
+    docs = load_text(text, "c.json")
+    assert docs[0].ok and docs[0].obj.data == {"smile": "\U0001F600"}
