@@ -341,10 +341,10 @@ def _validate_volume_source(volume: Volume, path: Path, report: Report) -> None:
             report.add(invalid(here + ("sizeLimit",), str(limit), "must be greater than or equal to 0"))
     if volume.secret is not None:
         _validate_keyed_source(volume.secret.secret_name, "secretName", volume.secret.items,
-                               volume.secret.default_mode, path + ("secret",), report)
+                               volume.secret.default_mode, path=path + ("secret",), report=report)
     if volume.config_map is not None:
         _validate_keyed_source(volume.config_map.name, "name", volume.config_map.items,
-                               volume.config_map.default_mode, path + ("configMap",), report)
+                               volume.config_map.default_mode, path=path + ("configMap",), report=report)
     if volume.downward_api is not None:
         here = path + ("downwardAPI",)
         _validate_downward_files(volume.downward_api.items, here + ("items",), report)
@@ -360,8 +360,8 @@ def _validate_volume_source(volume: Volume, path: Path, report: Report) -> None:
         one_of(volume.image.pull_policy, ["Always", "IfNotPresent", "Never"], here + ("pullPolicy",), report)
 
 
-def _validate_keyed_source(name: str, name_key: str, items: list[KeyToPath], default_mode: int | None, path: Path,
-                           report: Report) -> None:
+def _validate_keyed_source(name: str, name_key: str, items: list[KeyToPath], default_mode: int | None, *,
+                           path: Path, report: Report) -> None:
     """A secret or configMap volume: the object's name, the projected items and the file mode."""
     if not name:
         report.add(required(path + (name_key,)))
