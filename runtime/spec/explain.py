@@ -28,7 +28,6 @@ class ExplainError(ValueError):
 class Explanation:
     kind: str
     api_version: str
-    path: str
     field: FieldInfo | None  # None when the path is the kind itself
     target: Any  # the model class (or leaf type) the path ends at
 
@@ -81,7 +80,7 @@ def resolve(path: str) -> Explanation:
             raise ExplainError(f'field "{part}" does not exist in {walked}{hint}')
         target = _element_type(info.hint)
         walked += f".{part}"
-    return Explanation(kind, api_version, ".".join(parts[1:]), info, target)
+    return Explanation(kind, api_version, info, target)
 
 
 def _wrap(text: str, indent: str) -> str:

@@ -179,6 +179,3 @@ class Job:
     spec: JobSpec | None = opt("Desired state.")
     status: Opaque | None = opt("Observed state.", honour=Honour.OUTPUT, why=_STATUS)
 
-
-WORKLOAD_KINDS = (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job)
-Workload = Deployment | ReplicaSet | StatefulSet | DaemonSet | Job
