@@ -58,7 +58,7 @@ import uuid
 from typing import Any
 
 from podbay.runtime.spec.meta import LabelSelector, ObjectMeta
-from podbay.runtime.spec.objects import ConfigMap, PersistentVolumeClaim, Secret
+from podbay.runtime.spec.objects import PersistentVolumeClaim, Secret
 from podbay.runtime.spec.pod import (
     VOLUME_SOURCES,
     Container,
@@ -110,8 +110,6 @@ def default_object(obj: Any) -> None:
     elif isinstance(obj, PersistentVolumeClaim):
         if obj.spec is not None and obj.spec.volume_mode is None:
             obj.spec.volume_mode = "Filesystem"
-    elif isinstance(obj, ConfigMap):
-        pass
     elif isinstance(obj, Deployment | ReplicaSet | StatefulSet | DaemonSet | Job):
         _default_workload(obj)
 

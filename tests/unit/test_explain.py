@@ -23,7 +23,7 @@ def test_explain_aliases_and_kinds() -> None:
     assert "KIND:       Deployment" in render(resolve("deploy"))
     assert "VERSION:    batch/v1" in render(resolve("jobs.spec.template"))
     assert "strategy\t<DeploymentStrategy>" in render(resolve("deployment.spec"))
-    assert "FIELD:      resources <Quantity>" not in render(resolve("po.spec.containers.resources"))
+    assert "FIELD:      resources <ResourceRequirements>" in render(resolve("po.spec.containers.resources"))
     assert "limits\t<map[string]Quantity>" in render(resolve("po.spec.containers.resources"))
 
 
