@@ -5,7 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(python3 python3-venv python3-pip)
+# python3-dev, gcc and libcap-dev build python-prctl; uidmap gives newuidmap/newgidmap for rootless
+# pods; busybox-static is what the tests and the demo build their images from.
+APT_PACKAGES=(python3 python3-venv python3-pip python3-dev gcc libc6-dev libcap-dev libseccomp2 uidmap
+              busybox-static file)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -23,9 +26,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The first python3 on PATH that is 3.11 or newer.
+# The system's python3 first: containers' user namespace roots (and rootless test users) must be
+# able to run the interpreter podbay re-execs, which a python under /root (pyenv) does not allow.
 PYTHON=""
-for candidate in python3 python3.13 python3.12 python3.11 /usr/bin/python3; do
+for candidate in /usr/bin/python3 python3 python3.13 python3.12 python3.11; do
     if command -v "$candidate" >/dev/null 2>&1 &&
         "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
         PYTHON=$(command -v "$candidate"); break
@@ -33,6 +37,11 @@ for candidate in python3 python3.13 python3.12 python3.11 /usr/bin/python3; do
 done
 [ -n "$PYTHON" ] || { echo "setup: podbay needs Python 3.11 or newer" >&2; exit 1; }
 
+# Recreate a venv made from another interpreter (for example an older pyenv one).
+if [ -x .venv/bin/python ] && [ "$(.venv/bin/python -c 'import os, sys; print(os.path.realpath(sys._base_executable))' 2>/dev/null)" != "$(readlink -f "$PYTHON")" ]; then
+    echo "setup: recreating .venv with $PYTHON"
+    rm -rf .venv
+fi
 if [ ! -x .venv/bin/python ]; then
     echo "setup: creating .venv with $PYTHON"
     "$PYTHON" -m venv .venv

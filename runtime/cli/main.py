@@ -12,6 +12,10 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from podbay.runtime.paths import Paths
 
 PROG = "podbay"
 
@@ -21,6 +25,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Run Kubernetes Pods on one Linux machine, without a cluster.",
     )
+    parser.add_argument("--root", metavar="DIR", help="folder for images and container data "
+                        "(default /var/lib/podbay, rootless $XDG_DATA_HOME/podbay; or PODBAY_DATA_DIR)")
+    parser.add_argument("--runroot", metavar="DIR", help="folder for live state "
+                        "(default /run/podbay, rootless $XDG_RUNTIME_DIR/podbay; or PODBAY_RUN_DIR)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     commands.add_parser("version", help="print the podbay version")
@@ -40,7 +48,37 @@ def build_parser() -> argparse.ArgumentParser:
         description="Describe a resource field, for example: podbay explain pod.spec.containers.livenessProbe")
     explain.add_argument("field", metavar="FIELD", help="RESOURCE[.field.path]")
     explain.add_argument("--recursive", action="store_true", help="list all nested fields")
+
+    run = commands.add_parser(
+        "run", help="run a pod from a manifest",
+        description="Run a one-container pod in the foreground; the exit code is the container's.")
+    run.add_argument("-f", "--filename", action="append", required=True, metavar="FILE", help="the pod manifest")
+    run.add_argument("--rm", action="store_true", help="remove the container when it exits")
+    run.add_argument("--attach", action="store_true", help="stay attached: stream output, forward signals")
+    run.add_argument("--rootfs", choices=("overlay", "copy"), default="overlay",
+                     help="how to build the root filesystem (copy: no overlayfs; slow)")
+
+    images = commands.add_parser("images", help="list local images")
+    images.add_argument("-q", "--quiet", action="store_true", help="print image ids only")
+
+    image = commands.add_parser("image", help="manage images")
+    image_commands = image.add_subparsers(dest="image_command", metavar="COMMAND")
+    image_commands.add_parser("ls", help="list local images")
+    load = image_commands.add_parser("load", help="import an OCI image layout (folder or tar) or a docker save tar")
+    load.add_argument("-i", "--input", dest="archive", metavar="FILE", help="the archive (or give it as argument)")
+    load.add_argument("file", nargs="?", metavar="FILE", help="the archive")
+    load.add_argument("-t", "--tag", action="append", default=[], metavar="NAME", help="also name the image NAME")
     return parser
+
+
+def _paths(args: argparse.Namespace) -> Paths:
+    from pathlib import Path  # noqa: PLC0415
+
+    from podbay.runtime.paths import Paths, default_paths  # noqa: PLC0415
+
+    paths = default_paths()
+    return Paths(Path(args.root) if args.root else paths.data_dir,
+                 Path(args.runroot) if args.runroot else paths.run_dir)
 
 
 def run(argv: Sequence[str]) -> int:
@@ -59,6 +97,21 @@ def run(argv: Sequence[str]) -> int:
         from podbay.runtime.cli.explain import explain_command  # noqa: PLC0415
 
         return explain_command(args.field, recursive=args.recursive)
+    if args.command == "run":
+        from podbay.runtime.cli.run import run_command  # noqa: PLC0415
+
+        return run_command(args.filename, args.rm, args.attach, _paths(args), args.rootfs)
+    if args.command == "images" or (args.command == "image" and args.image_command == "ls"):
+        from podbay.runtime.cli.images import images_command  # noqa: PLC0415
+
+        return images_command(_paths(args), quiet=getattr(args, "quiet", False))
+    if args.command == "image" and args.image_command == "load":
+        from podbay.runtime.cli.images import load_command  # noqa: PLC0415
+
+        archive = args.archive or args.file
+        if not archive:
+            parser.error("image load: give the archive as FILE or -i FILE")
+        return load_command(_paths(args), archive, args.tag)
     parser.print_help(sys.stderr)
     return 2
 

@@ -1,0 +1,1 @@
+"""Images: references, the content-addressed store, loading archives, unpacking layers."""

@@ -1,0 +1,227 @@
+"""The local image store: blobs by digest, image records, layers unpacked once per id mapping.
+
+Layout under ``<data_dir>/images``::
+
+    blobs/sha256/<hex>            every blob, verified against its digest before it is kept
+    images/<config hex>.json      one record per image: names, config, layer digests and diff_ids
+    layers/<mapping>/<diff hex>/  a layer unpacked for one id mapping, shared by all images
+    tmp/                          work in progress; renamed into place when complete
+
+Every write lands in ``tmp`` first and is renamed into place, so an interrupted load never
+leaves a blob, record or layer that is later trusted. An exclusive ``flock`` on ``lock``
+serialises writers (the CLI and, later, the supervisor).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from podbay.runtime.idmap import IdMapping
+from podbay.runtime.images.config import ImageConfig
+from podbay.runtime.images.reference import ReferenceError, normalise
+
+
+class ImageStoreError(Exception):
+    pass
+
+
+@dataclass
+class LayerRecord:
+    digest: str  # of the blob as stored (possibly compressed)
+    diff_id: str  # of the uncompressed tar
+    size: int
+
+
+@dataclass
+class ImageRecord:
+    id: str  # the config's digest, hex (as podman and docker show it)
+    names: list[str]
+    config: dict[str, Any]
+    layers: list[LayerRecord]
+    digest: str = ""  # the manifest's digest, when the image came with one
+    created: str = ""
+    loaded: float = field(default_factory=time.time)
+
+    @property
+    def image_config(self) -> ImageConfig:
+        return ImageConfig.from_json(self.config)
+
+    @property
+    def size(self) -> int:
+        return sum(layer.size for layer in self.layers)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ImageRecord:
+        layers = [LayerRecord(**layer) for layer in data.pop("layers")]
+        return cls(layers=layers, **data)
+
+
+def _hex(digest: str) -> str:
+    algorithm, _, value = digest.partition(":")
+    if algorithm != "sha256" or len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise ImageStoreError(f"unsupported or malformed digest {digest!r} (podbay stores sha256 blobs)")
+    return value
+
+
+class ImageStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    # --- layout --------------------------------------------------------------------------
+
+    def blob_path(self, digest: str) -> Path:
+        return self.root / "blobs" / "sha256" / _hex(digest)
+
+    def layer_path(self, diff_id: str, mapping: IdMapping) -> Path:
+        return self.root / "layers" / mapping.key / _hex(diff_id)
+
+    def _prepare(self) -> None:
+        for sub in ("blobs/sha256", "images", "tmp"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        # Containers' user namespace roots must traverse to the layers, without listing.
+        for path in (self.root.parent, self.root, self.root / "layers"):
+            path.mkdir(parents=True, exist_ok=True)
+            if path.stat().st_uid == os.geteuid():
+                path.chmod(0o711)
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        self._prepare()
+        with open(self.root / "lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
+    # --- blobs ---------------------------------------------------------------------------
+
+    def add_blob(self, source: IO[bytes], digest: str | None = None) -> tuple[str, int]:
+        """Copy a stream into the store, verifying it against ``digest`` (or naming it by its hash)."""
+        sha = hashlib.sha256()
+        size = 0
+        with tempfile.NamedTemporaryFile(dir=self.root / "tmp", delete=False) as out:
+            try:
+                while chunk := source.read(1 << 20):
+                    sha.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            except BaseException:
+                os.unlink(out.name)
+                raise
+        actual = "sha256:" + sha.hexdigest()
+        if digest is not None and actual != digest:
+            os.unlink(out.name)
+            raise ImageStoreError(f"blob {digest} is corrupt: its content hashes to {actual}")
+        os.chmod(out.name, 0o644)
+        os.replace(out.name, self.blob_path(actual))
+        return actual, size
+
+    def read_blob(self, digest: str) -> bytes:
+        return self.blob_path(digest).read_bytes()
+
+    # --- records -------------------------------------------------------------------------
+
+    def _record_path(self, image_id: str) -> Path:
+        return self.root / "images" / f"{image_id}.json"
+
+    def list(self) -> list[ImageRecord]:
+        folder = self.root / "images"
+        if not folder.is_dir():
+            return []
+        records = [ImageRecord.from_json(json.loads(p.read_text())) for p in sorted(folder.glob("*.json"))]
+        return sorted(records, key=lambda r: -r.loaded)
+
+    def save(self, record: ImageRecord) -> None:
+        """Write a record; its names move away from any other image that had them."""
+        for other in self.list():
+            if other.id != record.id and set(other.names) & set(record.names):
+                other.names = [n for n in other.names if n not in record.names]
+                self._write(other)
+        existing = self.get_by_id(record.id)
+        if existing is not None:
+            record.names = list(dict.fromkeys(existing.names + record.names))
+        self._write(record)
+
+    def _write(self, record: ImageRecord) -> None:
+        data = json.dumps(asdict(record), indent=1).encode()
+        with tempfile.NamedTemporaryFile(dir=self.root / "tmp", delete=False) as out:
+            out.write(data)
+        os.chmod(out.name, 0o644)
+        os.replace(out.name, self._record_path(record.id))
+
+    def get_by_id(self, image_id: str) -> ImageRecord | None:
+        path = self._record_path(image_id)
+        return ImageRecord.from_json(json.loads(path.read_text())) if path.is_file() else None
+
+    def find(self, reference: str) -> ImageRecord | None:
+        """By name (normalised as docker does), by full id, or by a unique id prefix of 3+ characters."""
+        wanted = reference.removeprefix("sha256:")
+        records = self.list()
+        try:
+            name = normalise(reference)
+        except ReferenceError:
+            name = None
+        for record in records:
+            if name in record.names or record.id == wanted:
+                return record
+        if len(wanted) >= 3:
+            matches = [r for r in records if r.id.startswith(wanted)]
+            if len(matches) == 1:
+                return matches[0]
+        return None
+
+    def remove(self, record: ImageRecord) -> None:
+        self._record_path(record.id).unlink(missing_ok=True)
+
+    # --- layers --------------------------------------------------------------------------
+
+    def ensure_layers(self, record: ImageRecord, mapping: IdMapping) -> list[Path]:
+        """The image's layers unpacked for ``mapping``, bottom first; unpacks the missing ones."""
+        paths = []
+        for layer in record.layers:
+            path = self.layer_path(layer.diff_id, mapping)
+            if not path.is_dir():
+                self._unpack(layer, path, mapping)
+            paths.append(path)
+        return paths
+
+    def _unpack(self, layer: LayerRecord, final: Path, mapping: IdMapping) -> None:
+        from podbay.runtime.images.unpack import LayerError, unpack_layer  # noqa: PLC0415
+        from podbay.runtime.process.userns import UsernsError, remove_tree, run_in_userns  # noqa: PLC0415
+
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.parent.stat().st_uid == os.geteuid():
+            final.parent.chmod(0o711)
+        work = Path(tempfile.mkdtemp(prefix=f".{final.name[:12]}-", dir=final.parent))
+        try:
+            blob = str(self.blob_path(layer.digest))
+            if mapping.identity:
+                diff_id = unpack_layer(blob, str(work)).diff_id
+            else:
+                # The worker is root of the mapping: it must own the folder it fills.
+                os.chown(work, mapping.to_host(0), mapping.to_host(0, group=True))
+                diff_id = run_in_userns(mapping, "unpack", blob, str(work))["diff_id"]
+            if diff_id != layer.diff_id:
+                raise ImageStoreError(f"layer {layer.digest} unpacks to {diff_id}, but the image config "
+                                      f"says {layer.diff_id}: the image is corrupt")
+            try:
+                os.rename(work, final)
+            except OSError:
+                if not final.is_dir():  # else another podbay unpacked it first: use theirs
+                    raise
+        except (LayerError, UsernsError) as err:
+            raise ImageStoreError(f"layer {layer.digest}: {err}") from err
+        finally:
+            if work.exists():
+                remove_tree(str(work), mapping)
+

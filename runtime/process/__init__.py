@@ -1,0 +1,1 @@
+"""Processes: the parent/child handshake, the container init, the user namespace worker."""

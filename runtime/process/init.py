@@ -1,0 +1,203 @@
+"""The container's init: ``python -I -m podbay.runtime.process.init``, re-exec'd by the launcher.
+
+It is started with ``subprocess`` (which forks and execs in C), so it begins life with a
+single thread, and it forks only itself, before any thread could exist. It imports only
+the standard library, podbay's own stdlib-only modules and python-prctl: the time from
+``podbay run`` to the app's ``execve`` is kernel work, not imports.
+
+Sync points, numbered on both sides (the launcher's are in launcher.py)::
+
+    launcher                                   init                          container (pid 1)
+     (1) "plan" {plan} ---------------------->  unshare(user)
+     (2) <----------------------------------- "unshared"
+         write uid_map, gid_map
+     (3) "mapped" --------------------------->  setresuid(0); unshare(mnt uts ipc net pid cgroup)
+                                                fork --------------------------> lo up, rootfs, /proc, /dev,
+     (4) <----------------------------------- "pid" {host pid}; exit(0)          /sys, masks, pivot_root,
+                                                                                 user, caps, nnp, seccomp
+     (5) <-------------------------------------------------------------------- "log" {message} (any number)
+     (6) <-------------------------------------------------------------------- "error" {stage, errno} + exit(255)
+         or end of file: the channel is close-on-exec, so EOF means execve succeeded.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from typing import Any, NoReturn
+
+from podbay.runtime.process.channel import ENV_FD, Channel
+from podbay.runtime.syscalls import (
+    CLONE_NEWCGROUP,
+    CLONE_NEWIPC,
+    CLONE_NEWNET,
+    CLONE_NEWNS,
+    CLONE_NEWPID,
+    CLONE_NEWUSER,
+    CLONE_NEWUTS,
+    PR_SET_DUMPABLE,
+    SyscallError,
+    clear_ambient_capabilities,
+    load_seccomp_filter,
+    prctl,
+    set_loopback_up,
+    set_no_new_privs,
+    unshare,
+)
+
+NAMESPACE_FLAGS = {"mnt": CLONE_NEWNS, "uts": CLONE_NEWUTS, "ipc": CLONE_NEWIPC, "net": CLONE_NEWNET,
+                   "pid": CLONE_NEWPID, "cgroup": CLONE_NEWCGROUP}
+
+
+class Stage:
+    """The step in progress, named in any error sent home."""
+
+    name = "start"
+
+
+def _become_root(channel: Channel) -> None:
+    Stage.name = "user namespace"
+    unshare(CLONE_NEWUSER)
+    channel.send("unshared")  # (2)
+    if channel.recv("mapped") is None:  # (3)
+        os._exit(255)
+    os.setresgid(0, 0, 0)
+    os.setresuid(0, 0, 0)
+
+
+def _setgroups_allowed() -> bool:
+    try:
+        with open("/proc/self/setgroups") as file:
+            return file.read().strip() != "deny"
+    except OSError:
+        return True
+
+
+def _drop_capabilities(keep: list[int]) -> None:
+    import prctl as pyprctl  # noqa: PLC0415 - python-prctl
+
+    last = max(pyprctl.ALL_CAPS)
+    try:
+        with open("/proc/sys/kernel/cap_last_cap") as file:
+            last = int(file.read())
+    except (OSError, ValueError):
+        pass
+    wanted = set(keep)
+    for number in range(last + 1):
+        if number not in wanted:
+            pyprctl.capbset_drop(number)
+    pyprctl.cap_inheritable.limit()
+    clear_ambient_capabilities()
+
+
+def _exec(process: dict[str, Any]) -> NoReturn:
+    args, env = process["args"], process["env"]
+    Stage.name = "exec"
+    environ = dict(entry.split("=", 1) if "=" in entry else (entry, "") for entry in env)
+    # Python ignores SIGPIPE and SIGXFSZ at start-up; ignored signals survive execve.
+    for number in (signal.SIGPIPE, signal.SIGXFSZ):
+        signal.signal(number, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    try:
+        os.execvpe(args[0], args, environ)
+    except FileNotFoundError as err:
+        where = "no such file or directory" if "/" in args[0] else "executable file not found in $PATH"
+        raise OSError(err.errno, f'exec: "{args[0]}": {where}') from err
+    except PermissionError as err:
+        raise OSError(err.errno, f'exec: "{args[0]}": permission denied') from err
+
+
+def _container(channel: Channel, plan: dict[str, Any]) -> NoReturn:
+    # Everything this process will need is imported now: after pivot_root the host's files are gone.
+    import resource  # noqa: PLC0415
+    import socket  # noqa: PLC0415
+
+    import prctl as pyprctl  # noqa: PLC0415, F401 - python-prctl, used by _drop_capabilities
+
+    from podbay.runtime.process.users import resolve  # noqa: PLC0415
+    from podbay.runtime.rootfs import mount as rootfs  # noqa: PLC0415
+    from podbay.runtime.rootfs.securejoin import secure_join  # noqa: PLC0415
+
+    process = plan["process"]
+    prctl(PR_SET_DUMPABLE, 0)  # nothing in the container may ptrace or read us while we set up
+    if "net" in plan["namespaces"]:
+        Stage.name = "loopback"
+        set_loopback_up()
+    Stage.name = "root filesystem"
+    root = plan["rootfs"]["target"]
+    rootfs.mount_root(plan["rootfs"], lambda message: channel.send("log", message=message))
+    Stage.name = "mounts"
+    rootfs.mount_system(root, plan)
+    if "uts" in plan["namespaces"]:
+        Stage.name = "hostname"
+        socket.sethostname(plan["hostname"])
+    Stage.name = "masked paths"
+    rootfs.mask_paths(root, plan)
+    Stage.name = "working directory"
+    os.makedirs(secure_join(root, process["cwd"]), exist_ok=True)
+    Stage.name = "pivot_root"
+    rootfs.pivot(root)
+    if plan["rootfs"]["readonly"]:
+        Stage.name = "read-only root"
+        rootfs.remount_readonly("/")
+
+    Stage.name = "user"
+    who = resolve(process["user"], process["run_as_user"], process["run_as_group"],
+                  process["supplemental_groups"], process["fs_group"])
+    Stage.name = "rlimits"
+    for number, soft, hard in process["rlimits"]:
+        resource.setrlimit(number, (soft, hard))
+    Stage.name = "capabilities"
+    _drop_capabilities(process["capabilities"])
+    bpf = bytes.fromhex(process["seccomp"]) if process["seccomp"] else b""
+    if bpf and not process["no_new_privs"]:
+        Stage.name = "seccomp"  # without no_new_privs the filter needs CAP_SYS_ADMIN: load it while we have it
+        load_seccomp_filter(bpf)
+    Stage.name = "user"
+    if _setgroups_allowed():
+        os.setgroups(list(who.groups))
+    os.setresgid(who.gid, who.gid, who.gid)
+    os.setresuid(who.uid, who.uid, who.uid)
+    Stage.name = "working directory"
+    os.chdir(process["cwd"])
+    if not any(entry.startswith("HOME=") for entry in process["env"]):
+        process["env"].append(f"HOME={who.home}")
+    if process["no_new_privs"]:
+        Stage.name = "no_new_privs"
+        set_no_new_privs()
+        if bpf:
+            Stage.name = "seccomp"
+            load_seccomp_filter(bpf)
+    _exec(process)
+
+
+def main() -> None:
+    channel = Channel.from_fd(int(os.environ.pop(ENV_FD)))
+    try:
+        message = channel.recv("plan")  # (1)
+        if message is None:
+            os._exit(255)
+        plan: dict[str, Any] = message["plan"]
+        if plan["userns"]:
+            _become_root(channel)
+        Stage.name = "namespaces"
+        unshare(sum(NAMESPACE_FLAGS[name] for name in plan["namespaces"]))
+        pid = os.fork()
+        if pid:
+            channel.send("pid", pid=pid)  # (4)
+            os._exit(0)
+        _container(channel, plan)
+    except BaseException as err:  # noqa: BLE001 - every failure goes home, then _exit
+        number = err.errno if isinstance(err, OSError) and err.errno else 0
+        text = str(err) if isinstance(err, SyscallError) else (
+            err.strerror if isinstance(err, OSError) and err.strerror and not err.filename else str(err))
+        try:
+            channel.send("error", stage=Stage.name, errno=number, message=text or type(err).__name__)  # (6)
+        finally:
+            os._exit(255)
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(255)

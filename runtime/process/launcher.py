@@ -1,0 +1,167 @@
+"""Start one container: prepare its folder and plan, run the init handshake, clean up on every path.
+
+The launching process never forks itself: the init is started with ``subprocess`` (fork and
+exec in C, no Python code between them), so a thread in the launcher (the TUI's workers,
+later the supervisor's) cannot leave a lock held in the child. The init forks only itself.
+
+Sync points (the init's side is in init.py)::
+
+    (1) send "plan"            (2) recv "unshared"   write the id maps   (3) send "mapped"
+    (4) recv "pid"             (5) recv "log"*       (6) "error" raises ChildError; EOF means execve succeeded
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from podbay.runtime.idmap import IdMapError, IdMapping, default_mapping, write_mapping
+from podbay.runtime.images.store import ImageRecord, ImageStore, ImageStoreError
+from podbay.runtime.paths import Paths
+from podbay.runtime.process import plan as planner
+from podbay.runtime.process.channel import ENV_FD, Channel, ChildError, ProtocolError
+from podbay.runtime.process.userns import UsernsError, python_argv, remove_tree
+from podbay.runtime.spec.pod import Container, Pod
+
+INIT = "podbay.runtime.process.init"
+HANDSHAKE_TIMEOUT = 60.0  # generous: the copy fallback copies a whole image before answering
+
+
+class LaunchError(Exception):
+    """The container could not start; the message names the container, the step and the cause."""
+
+
+@dataclass
+class Launch:
+    pod: Pod
+    container: Container
+    image: ImageRecord
+    mapping: IdMapping
+    directory: Path
+    plan: dict[str, object] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    pid: int = 0
+
+
+def find_image(store: ImageStore, container: Container) -> ImageRecord:
+    record = store.find(container.image)
+    if record is not None:
+        return record
+    if container.image_pull_policy == "Never":
+        raise LaunchError(f'container {container.name}: ErrImageNeverPull: Container image "{container.image}" '
+                          "is not present with pull policy of Never")
+    raise LaunchError(f'container {container.name}: image "{container.image}" is not in the local store, and '
+                      "podbay cannot pull from registries yet: load it with `podbay image load FILE`")
+
+
+def _owned_dir(path: Path, mapping: IdMapping, mode: int = 0o755) -> None:
+    path.mkdir(mode=mode)
+    if not mapping.identity and os.geteuid() == 0:
+        os.chown(path, mapping.to_host(0), mapping.to_host(0, group=True))
+
+
+def prepare(pod: Pod, container: Container, paths: Paths, rootfs_mode: str = "overlay") -> Launch:
+    """Everything up to the fork: image, layers for the pod's id mapping, the container's folder, the plan."""
+    store = ImageStore(paths.images)
+    image = find_image(store, container)
+    mapping = default_mapping(pod.spec.host_users)
+    warnings = [mapping.warning] if mapping.warning else []
+    if pod.spec.host_users and os.geteuid() != 0:
+        warnings.append("hostUsers: true is ignored in a rootless pod: it always has its own user namespace")
+    try:
+        with store.locked():
+            layers = store.ensure_layers(image, mapping)
+    except ImageStoreError as err:
+        raise LaunchError(f"container {container.name}: image {container.image}: {err}") from err
+    paths.containers.mkdir(parents=True, exist_ok=True)
+    paths.containers.chmod(0o711)
+    directory = paths.containers / secrets.token_hex(8)
+    launch = Launch(pod, container, image, mapping, directory, warnings=warnings)
+    try:
+        directory.mkdir(mode=0o711)
+        for name in ("upper", "work", "rootfs", "copy"):
+            _owned_dir(directory / name, mapping)
+        (directory / "etc").mkdir(mode=0o755)
+        built = planner.build(pod, container, image.image_config, layers_dir=layers[0].parent,
+                              lower=[p.name for p in reversed(layers)], container_dir=directory,
+                              mapping=mapping, profiles_dir=paths.seccomp_profiles,
+                              cache_dir=paths.run_dir / "cache", rootfs_mode=rootfs_mode)
+    except planner.PlanError as err:
+        cleanup(launch)
+        raise LaunchError(str(err)) from err
+    except BaseException:
+        cleanup(launch)
+        raise
+    launch.plan = built.data
+    launch.warnings += built.warnings
+    return launch
+
+
+def start(launch: Launch, stdin: IO[bytes] | int | None, stdout: IO[bytes] | int | None,
+          stderr: IO[bytes] | int | None, on_log: object = None) -> int:
+    """Run the init handshake; returns the container's pid once it has exec'd its process."""
+    name = launch.container.name
+    channel, theirs = Channel.pair()
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), ENV_FD: str(theirs.fileno())}
+    try:
+        init = subprocess.Popen(python_argv(INIT), pass_fds=[theirs.fileno()], env=env, stdin=stdin,
+                                stdout=stdout, stderr=stderr, start_new_session=True)
+    except OSError as err:
+        channel.close()
+        raise LaunchError(f"container {name}: cannot start the init: {err}") from err
+    finally:
+        theirs.close()
+    started = False
+    try:
+        channel.send("plan", plan=launch.plan)  # (1)
+        if launch.plan["userns"]:
+            channel.recv("unshared", timeout=HANDSHAKE_TIMEOUT)  # (2)
+            write_mapping(init.pid, launch.mapping)
+            channel.send("mapped")  # (3)
+        message = channel.recv("pid", timeout=HANDSHAKE_TIMEOUT)  # (4)
+        if message is None:
+            init.wait()
+            raise LaunchError(f"container {name}: the init exited (status {init.returncode}) before "
+                              "creating the container")
+        launch.pid = int(message["pid"])
+        init.wait()
+        while (message := channel.recv("log", timeout=HANDSHAKE_TIMEOUT)) is not None:  # (5)
+            if callable(on_log):
+                on_log(f"container {name}: {message['message']}")
+        started = True
+        return launch.pid
+    except ChildError as err:  # (6)
+        raise LaunchError(f"container {name}: {err.stage}: {err}") from err
+    except (ProtocolError, IdMapError, OSError) as err:
+        raise LaunchError(f"container {name}: {err}") from err
+    finally:
+        channel.close()
+        if init.poll() is None:
+            init.kill()
+            init.wait()
+        if not started:
+            kill_and_reap(launch)
+
+
+def kill_and_reap(launch: Launch) -> None:
+    if launch.pid:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(launch.pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(launch.pid, 0)
+        launch.pid = 0
+
+
+def cleanup(launch: Launch) -> None:
+    """Idempotent: kill the container if it lives, and remove its folder (mounts died with its namespace)."""
+    kill_and_reap(launch)
+    try:
+        remove_tree(str(launch.directory), launch.mapping)
+    except (UsernsError, OSError) as err:
+        raise LaunchError(f"container {launch.container.name}: could not remove {launch.directory}: {err}") from err

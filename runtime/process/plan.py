@@ -1,0 +1,240 @@
+"""Turn a Pod's container and its image into the plan the container's init carries out.
+
+Everything that can be decided before the fork is decided here, in the parent: the
+command (Kubernetes' rules against the image's Entrypoint/Cmd), the environment with
+``$(VAR)`` expansion, the capability set, the seccomp program (compiled to BPF here,
+loaded by the init), the mounts and the /etc files. The plan is plain JSON.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from podbay.runtime.idmap import IdMapping
+from podbay.runtime.images.config import ImageConfig
+from podbay.runtime.process.expand import expand
+from podbay.runtime.rootfs.defaults import DEFAULT_PATH, DEVICES, MASKED_PATHS, READONLY_PATHS
+from podbay.runtime.security.capabilities import CAPABILITY_NUMBERS, container_capabilities
+from podbay.runtime.spec.pod import Container, Pod, SeccompProfile
+
+NOFILE_SOFT = 1024  # the soft limit systemd gives services (and so containerd's containers)
+
+
+class PlanError(Exception):
+    """The pod cannot run as written; the message says why, naming the container and field."""
+
+
+@dataclass
+class Plan:
+    data: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+
+def resolve_command(container: Container, image: ImageConfig) -> list[str]:
+    """Kubernetes: ``command`` replaces the ENTRYPOINT (and drops the image's CMD); ``args`` replaces CMD."""
+    if container.command:
+        return list(container.command) + list(container.args)
+    return list(image.entrypoint) + (list(container.args) if container.args else list(image.cmd))
+
+
+def container_env(container: Container, image: ImageConfig, hostname: str) -> tuple[list[str], dict[str, str]]:
+    """The image's env overridden by the container's (each value expanded against the ones before it)."""
+    own: dict[str, str] = {}
+    for var in container.env:
+        if var.value_from is not None:
+            raise PlanError(f"container {container.name}: env {var.name}: valueFrom is not supported yet "
+                            "(it comes with pod configuration, issue 5)")
+        own[var.name] = expand(var.value, own)
+    if container.env_from:
+        raise PlanError(f"container {container.name}: envFrom is not supported yet (issue 5)")
+    merged: dict[str, str] = {}
+    for entry in image.env:
+        name, _, value = entry.partition("=")
+        merged[name] = value
+    merged.setdefault("PATH", DEFAULT_PATH)
+    merged["HOSTNAME"] = hostname
+    merged.update(own)
+    return [f"{k}={v}" for k, v in merged.items()], own
+
+
+def check_run_as_non_root(pod: Pod, container: Container, image: ImageConfig) -> None:
+    """The kubelet's verifyRunAsNonRoot, with its messages."""
+    sc, psc = container.security_context, pod.spec.security_context
+    non_root = sc.run_as_non_root if sc and sc.run_as_non_root is not None else (
+        psc.run_as_non_root if psc else None)
+    if not non_root:
+        return
+    run_as = sc.run_as_user if sc and sc.run_as_user is not None else (psc.run_as_user if psc else None)
+    where = f"(pod: {pod.metadata.name}_{pod.metadata.namespace or 'default'}, container: {container.name})"
+    if run_as is not None:
+        if run_as == 0:
+            raise PlanError(f"container's runAsUser breaks non-root policy {where}")
+        return
+    user = image.user.partition(":")[0]
+    if user and not user.isdigit():
+        raise PlanError(f"container has runAsNonRoot and image has non-numeric user ({user}), "
+                        f"cannot verify user is non-root {where}")
+    if not user or int(user) == 0:
+        raise PlanError(f"container has runAsNonRoot and image will run as root {where}")
+
+
+def _seccomp(pod: Pod, container: Container, privileged: bool, caps: list[str],
+             profiles_dir: Path, cache_dir: Path) -> tuple[str | None, str]:
+    """(BPF as hex or None, the profile's name for humans)."""
+    sc, psc = container.security_context, pod.spec.security_context
+    profile: SeccompProfile | None = (sc.seccomp_profile if sc and sc.seccomp_profile else
+                                      psc.seccomp_profile if psc and psc.seccomp_profile else None)
+    kind = profile.type if profile else "RuntimeDefault"
+    if privileged or kind == "Unconfined":
+        return None, "Unconfined"
+    from podbay.runtime.security import seccomp  # noqa: PLC0415
+
+    try:
+        if kind == "Localhost":
+            relative = (profile.localhost_profile if profile else None) or ""
+            if not relative or relative.startswith("/") or ".." in relative.split("/"):
+                raise PlanError(f"container {container.name}: seccompProfile.localhostProfile must be a "
+                                f"relative path inside {profiles_dir}, got {relative!r}")
+            built = seccomp.load_profile(profiles_dir / relative, caps)
+            return seccomp.compile_bpf(built).hex(), f"Localhost {relative}"
+        return seccomp.cached_runtime_default(caps, cache_dir).hex(), "RuntimeDefault"
+    except seccomp.SeccompError as err:
+        raise PlanError(f"container {container.name}: {err}") from err
+
+
+def _rlimits() -> list[list[int]]:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    # Never above the hard limit we have (raising it needs CAP_SYS_RESOURCE, which root lacks on some hosts).
+    return [[resource.RLIMIT_NOFILE, min(NOFILE_SOFT, hard) if hard != resource.RLIM_INFINITY else NOFILE_SOFT,
+             hard]]
+
+
+def etc_files(pod: Pod, hostname: str) -> dict[str, str]:
+    """Contents of the pod's /etc/hosts, /etc/hostname and /etc/resolv.conf."""
+    hosts = ["# Kubernetes-managed hosts file (podbay).", "127.0.0.1\tlocalhost",
+             "::1\tlocalhost ip6-localhost ip6-loopback", "fe00::0\tip6-localnet", "fe00::0\tip6-mcastprefix",
+             f"127.0.1.1\t{hostname}"]
+    if pod.spec.host_aliases:
+        hosts.append("\n# Entries added by HostAliases.")
+        hosts += [f"{alias.ip}\t{chr(9).join(alias.hostnames)}" for alias in pod.spec.host_aliases]
+    return {"/etc/hosts": "\n".join(hosts) + "\n", "/etc/hostname": hostname + "\n",
+            "/etc/resolv.conf": resolv_conf(pod)}
+
+
+def resolv_conf(pod: Pod, host_file: str = "/etc/resolv.conf") -> str:
+    """dnsPolicy: Default and ClusterFirst (there is no cluster DNS) use the host's resolvers;
+    None starts empty; dnsConfig adds nameservers, searches and options, as the kubelet merges them."""
+    servers: list[str] = []
+    searches: list[str] = []
+    options: list[str] = []
+    if pod.spec.dns_policy != "None":
+        try:
+            lines = Path(host_file).read_text().splitlines()
+        except OSError:
+            lines = []
+        for line in lines:
+            words = line.split()
+            if not words or words[0].startswith(("#", ";")):
+                continue
+            if words[0] == "nameserver" and len(words) > 1:
+                servers.append(words[1])
+            elif words[0] in ("search", "domain"):
+                searches += words[1:]
+            elif words[0] == "options":
+                options += words[1:]
+    if pod.spec.dns_config is not None:
+        servers += [s for s in pod.spec.dns_config.nameservers if s not in servers]
+        searches += [s for s in pod.spec.dns_config.searches if s not in searches]
+        for option in pod.spec.dns_config.options:
+            text = option.name + (f":{option.value}" if option.value else "")
+            options = [o for o in options if o.split(":")[0] != option.name] + [text]
+    out = [f"nameserver {s}" for s in servers[:3]]
+    if searches:
+        out.append("search " + " ".join(searches[:32]))
+    if options:
+        out.append("options " + " ".join(options))
+    return "\n".join(out) + "\n"
+
+
+def unified_cgroup() -> bool:
+    try:
+        with open("/proc/self/mountinfo") as mountinfo:
+            return any(line.split(" - ")[1].startswith("cgroup2 ") and line.split()[4] == "/sys/fs/cgroup"
+                       for line in mountinfo if " - " in line)
+    except OSError:
+        return False
+
+
+def build(pod: Pod, container: Container, image: ImageConfig, *, layers_dir: Path, lower: list[str],
+          container_dir: Path, mapping: IdMapping, profiles_dir: Path, cache_dir: Path,
+          rootfs_mode: str = "overlay") -> Plan:
+    warnings: list[str] = []
+    sc, psc = container.security_context, pod.spec.security_context
+    privileged = bool(sc and sc.privileged)
+    rootless = os.geteuid() != 0
+    if privileged and rootless:
+        warnings.append(f"container {container.name}: privileged in a rootless pod gives every capability "
+                        "inside the user namespace only; /sys stays read-only and no host devices are added")
+    caps_spec = sc.capabilities if sc else None
+    try:
+        caps = container_capabilities(caps_spec.add if caps_spec else [], caps_spec.drop if caps_spec else [],
+                                      privileged)
+    except ValueError as err:
+        raise PlanError(f"container {container.name}: securityContext.capabilities: {err}") from err
+    check_run_as_non_root(pod, container, image)
+    hostname = (pod.spec.hostname or pod.metadata.name)[:63]
+    env, own_env = container_env(container, image, hostname)
+    args = [expand(arg, own_env) for arg in resolve_command(container, image)]
+    if not args:
+        raise PlanError(f"container {container.name}: no command: the image has no Entrypoint or Cmd and the "
+                        "container sets no command")
+    seccomp_hex, seccomp_name = _seccomp(pod, container, privileged, caps, profiles_dir, cache_dir)
+    allow_escalation = sc.allow_privilege_escalation if sc else None
+    namespaces = ["mnt", "uts"]
+    namespaces += [] if pod.spec.host_ipc else ["ipc"]
+    namespaces += [] if pod.spec.host_network else ["net"]
+    namespaces += [] if pod.spec.host_pid else ["pid"]
+    cgroup2 = unified_cgroup()
+    namespaces += ["cgroup"] if cgroup2 else []
+    unmasked = bool(sc and sc.proc_mount == "Unmasked") or privileged
+    run_as_user = sc.run_as_user if sc and sc.run_as_user is not None else (psc.run_as_user if psc else None)
+    run_as_group = sc.run_as_group if sc and sc.run_as_group is not None else (psc.run_as_group if psc else None)
+    files = {}
+    for inside, text in etc_files(pod, hostname).items():
+        path = container_dir / "etc" / inside.rsplit("/", 1)[1]
+        files[inside] = str(path)
+        path.write_text(text)
+        path.chmod(0o644)
+    data = {
+        "name": container.name,
+        "userns": not mapping.identity,
+        "namespaces": namespaces,
+        "hostname": hostname,
+        "rootfs": {"mode": rootfs_mode, "layers_dir": str(layers_dir), "lower": lower,
+                   "upper": str(container_dir / "upper"), "work": str(container_dir / "work"),
+                   "target": str(container_dir / "rootfs"), "copy_dir": str(container_dir / "copy"),
+                   "userxattr": not mapping.identity,
+                   "readonly": bool(sc and sc.read_only_root_filesystem)},
+        "devices": list(DEVICES),
+        "sys_writable": privileged and not rootless,
+        "cgroup2": cgroup2,
+        "etc_files": files,
+        "masked": [] if unmasked else list(MASKED_PATHS),
+        "readonly": [] if unmasked else list(READONLY_PATHS),
+        "process": {
+            "args": args, "env": env, "cwd": container.working_dir or image.working_dir or "/",
+            "user": image.user, "run_as_user": run_as_user, "run_as_group": run_as_group,
+            "supplemental_groups": list(psc.supplemental_groups) if psc else [],
+            "fs_group": psc.fs_group if psc else None,
+            "rlimits": _rlimits(),
+            "capabilities": sorted(CAPABILITY_NUMBERS[c] for c in caps),
+            "capability_names": caps,
+            "no_new_privs": not privileged and allow_escalation is not True,
+            "seccomp": seccomp_hex, "seccomp_profile": seccomp_name,
+        },
+    }
+    return Plan(data, warnings)

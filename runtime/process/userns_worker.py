@@ -1,0 +1,52 @@
+"""The user namespace worker (see userns.py): ``python -m podbay.runtime.process.userns_worker JOB ARGS``.
+
+Jobs: ``unpack BLOB TARGET`` applies a layer; ``remove PATH`` deletes a folder. Standard library only.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from podbay.runtime.process.channel import ENV_FD, Channel
+from podbay.runtime.syscalls import CLONE_NEWUSER, unshare
+
+
+def become_root(channel: Channel) -> None:
+    """Unshare a user namespace, let the parent map it, and become its root."""
+    unshare(CLONE_NEWUSER)
+    channel.send("unshared")
+    if channel.recv("mapped") is None:
+        raise SystemExit(1)
+    os.setresgid(0, 0, 0)
+    os.setresuid(0, 0, 0)
+
+
+def main(argv: list[str]) -> int:
+    channel = Channel.from_fd(int(os.environ[ENV_FD]))
+    stage = "user namespace"
+    try:
+        become_root(channel)
+        job, args = argv[0], argv[1:]
+        stage = job
+        if job == "unpack":
+            from podbay.runtime.images.unpack import unpack_layer  # noqa: PLC0415
+
+            result = unpack_layer(args[0], args[1])
+            channel.send("done", diff_id=result.diff_id, entries=result.entries,
+                         skipped_devices=result.skipped_devices)
+        elif job == "remove":
+            import shutil  # noqa: PLC0415
+
+            shutil.rmtree(args[0])
+            channel.send("done")
+        else:
+            raise ValueError(f"unknown job {job!r}")
+    except Exception as err:  # noqa: BLE001 - every failure goes home as a message
+        channel.send("error", stage=stage, message=str(err), errno=getattr(err, "errno", 0) or 0)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

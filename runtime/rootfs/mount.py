@@ -1,0 +1,158 @@
+"""Build the container's filesystem in its new mount namespace, then pivot into it.
+
+Runs in the container's init, after the namespaces exist and before the user switch, in
+the order runc and crun use: the root (overlayfs, else a merged copy), /proc, /dev with
+its nodes and links, /dev/pts, /dev/shm, /dev/mqueue, /sys (read-only), the pod's /etc
+files, the masked and read-only paths, ``pivot_root``, and the read-only root last.
+Every target inside the image is resolved with ``secure_join``. Standard library only.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from podbay.runtime.rootfs.defaults import DEV_LINKS
+from podbay.runtime.rootfs.securejoin import secure_join
+from podbay.runtime.syscalls import (
+    MNT_DETACH,
+    MS_BIND,
+    MS_NODEV,
+    MS_NOEXEC,
+    MS_NOSUID,
+    MS_PRIVATE,
+    MS_RDONLY,
+    MS_REC,
+    MS_REMOUNT,
+    MS_SLAVE,
+    MS_STRICTATIME,
+    SyscallError,
+    mount,
+    pivot_root,
+    umount,
+)
+
+# statvfs flags that are also mount flags; a remount inside a user namespace must keep them.
+_LOCKED = ((os.ST_NOSUID, MS_NOSUID), (os.ST_NODEV, MS_NODEV), (os.ST_NOEXEC, MS_NOEXEC),
+           (os.ST_NOATIME, 0x400), (os.ST_NODIRATIME, 0x800), (os.ST_RELATIME, 0x200000))
+OVERLAY_REFUSED = (1, 19, 22, 95)  # EPERM, ENODEV, EINVAL, EOPNOTSUPP
+
+
+def _kept_flags(path: str) -> int:
+    flags = os.statvfs(path).f_flag
+    return sum(mount_flag for st_flag, mount_flag in _LOCKED if flags & st_flag)
+
+
+def remount_readonly(path: str) -> None:
+    mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | _kept_flags(path))
+
+
+def bind(source: str, target: str, *, readonly: bool = False, recursive: bool = False) -> None:
+    mount(source, target, None, MS_BIND | (MS_REC if recursive else 0))
+    if readonly:
+        remount_readonly(target)
+
+
+def _make_target(path: str, directory: bool) -> None:
+    if directory:
+        os.makedirs(path, exist_ok=True)
+    elif not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "a"):
+            pass
+
+
+def mount_root(plan: dict[str, Any], log: Any) -> str:
+    """Mount the image at ``plan['target']``; returns the mode used (overlay or copy)."""
+    target = plan["target"]
+    mount(None, "/", None, MS_REC | MS_SLAVE)
+    if plan["mode"] == "overlay":
+        os.chdir(plan["layers_dir"])  # relative lowerdirs keep the option string short
+        options = f"lowerdir={':'.join(plan['lower'])},upperdir={plan['upper']},workdir={plan['work']}"
+        if plan["userxattr"]:
+            options += ",userxattr"
+        try:
+            mount("overlay", target, "overlay", 0, options)
+            return "overlay"
+        except SyscallError as err:
+            if err.errno not in OVERLAY_REFUSED:
+                raise
+            log(f"overlayfs refused ({err}): copying the image layers instead (slow)")
+    from podbay.runtime.rootfs.copy import merge_layers  # noqa: PLC0415
+
+    copy_dir = plan["copy_dir"]
+    os.makedirs(copy_dir, exist_ok=True)
+    os.chmod(copy_dir, 0o755)
+    merge_layers([os.path.join(plan["layers_dir"], name) for name in reversed(plan["lower"])], copy_dir)
+    bind(copy_dir, target)
+    return "copy"
+
+
+def mount_system(root: str, plan: dict[str, Any]) -> None:
+    """/proc, /dev, /sys and the pod's /etc files under ``root``."""
+    nosuid_noexec_nodev = MS_NOSUID | MS_NOEXEC | MS_NODEV
+    proc = secure_join(root, "/proc")
+    _make_target(proc, True)
+    mount("proc", proc, "proc", nosuid_noexec_nodev)
+
+    dev = secure_join(root, "/dev")
+    _make_target(dev, True)
+    mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k")
+    for name in plan["devices"]:
+        node = os.path.join(dev, name)
+        _make_target(node, False)
+        bind(f"/dev/{name}", node)  # a bind works in a user namespace, where mknod does not
+    for source, name in DEV_LINKS:
+        os.symlink(source, os.path.join(dev, name))
+    os.makedirs(os.path.join(dev, "pts"))
+    pts_options = "newinstance,ptmxmode=0666,mode=0620"
+    try:
+        mount("devpts", os.path.join(dev, "pts"), "devpts", MS_NOSUID | MS_NOEXEC, pts_options + ",gid=5")
+    except SyscallError:  # gid 5 (tty) is not mapped with a single-id mapping
+        mount("devpts", os.path.join(dev, "pts"), "devpts", MS_NOSUID | MS_NOEXEC, pts_options)
+    os.makedirs(os.path.join(dev, "shm"))
+    mount("shm", os.path.join(dev, "shm"), "tmpfs", nosuid_noexec_nodev, "mode=1777,size=65536k")
+    os.makedirs(os.path.join(dev, "mqueue"))
+    mount("mqueue", os.path.join(dev, "mqueue"), "mqueue", nosuid_noexec_nodev)
+
+    sys_dir = secure_join(root, "/sys")
+    _make_target(sys_dir, True)
+    sys_flags = nosuid_noexec_nodev | (0 if plan["sys_writable"] else MS_RDONLY)
+    try:
+        mount("sysfs", sys_dir, "sysfs", sys_flags)
+    except SyscallError:  # the host's network namespace is not ours to mount sysfs for
+        bind("/sys", sys_dir, recursive=True, readonly=not plan["sys_writable"])
+    if plan["cgroup2"]:
+        cgroup = os.path.join(sys_dir, "fs", "cgroup")
+        mount("cgroup2", cgroup, "cgroup2", nosuid_noexec_nodev | MS_RDONLY)
+
+    for inside, source in plan["etc_files"].items():
+        target = secure_join(root, inside)
+        if os.path.islink(target) or os.path.isdir(target):
+            raise SyscallError(21, "bind", inside)  # EISDIR: the image has a folder where a file belongs
+        _make_target(target, False)
+        bind(source, target)
+
+
+def mask_paths(root: str, plan: dict[str, Any]) -> None:
+    null = os.path.join(root, "dev", "null")
+    for path in plan["masked"]:
+        target = os.path.join(root, path.lstrip("/"))
+        if os.path.isdir(target):
+            mount("tmpfs", target, "tmpfs", MS_RDONLY)
+        elif os.path.exists(target):
+            bind(null, target)
+    for path in plan["readonly"]:
+        target = os.path.join(root, path.lstrip("/"))
+        if os.path.exists(target):
+            bind(target, target, readonly=True, recursive=True)
+
+
+def pivot(root: str) -> None:
+    """Make ``root`` the root, and detach the old one (``pivot_root(".", ".")``, as runc does)."""
+    os.chdir(root)
+    pivot_root(".", ".")
+    mount(None, ".", None, MS_REC | MS_SLAVE)
+    umount(".", MNT_DETACH)
+    os.chdir("/")
+    mount(None, "/", None, MS_REC | MS_PRIVATE)
