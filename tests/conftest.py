@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests import imagebuilder
+from tests.podbay_harness import Podbay, ensure_test_user
 
 REPO = Path(__file__).resolve().parents[1]
 MANIFESTS = REPO / "tests" / "manifests"
@@ -25,6 +31,10 @@ def _cgroup2_usable() -> bool:
         return False
 
 
+def _can_build_images() -> bool:
+    return os.path.exists(imagebuilder.BUSYBOX) and shutil.which("gcc") is not None
+
+
 PROBES = {
     "root": (lambda: os.geteuid() == 0, "needs root"),
     "rootless": (lambda: os.geteuid() == 0 and shutil.which("newuidmap") is not None,
@@ -33,6 +43,7 @@ PROBES = {
     "cgroup2": (_cgroup2_usable, "needs a unified cgroup v2 hierarchy at /sys/fs/cgroup"),
     "registry": (lambda: shutil.which("docker-registry") is not None,
                  "needs Debian's docker-registry (apt-get install docker-registry)"),
+    "images": (_can_build_images, "needs busybox-static and gcc to build test images (scripts/setup.sh)"),
 }
 
 
@@ -46,3 +57,69 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture
 def manifests() -> Path:
     return MANIFESTS
+
+
+# --- containers: images, stores, the rootless user --------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def workdir() -> Iterator[Path]:
+    """A session folder every test user can traverse."""
+    path = Path(tempfile.mkdtemp(prefix="podbay-tests-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def probe_binary(workdir: Path) -> Path:
+    out = workdir / "probe"
+    subprocess.run(["gcc", "-static", "-O1", "-o", str(out), str(REPO / "tests" / "probe" / "probe.c")],
+                   check=True, capture_output=True)
+    return out
+
+
+def probe_layer(probe: Path) -> list[imagebuilder.Entry]:
+    data = probe.read_bytes()
+    return [imagebuilder.Entry("probe", data=data, mode=0o755),
+            imagebuilder.Entry("probe-suid", data=data, mode=0o4755)]
+
+
+@pytest.fixture(scope="session")
+def probe_image(workdir: Path, probe_binary: Path) -> Path:
+    """localhost/probe:latest (root) and localhost/probe-app:latest (USER app), one archive each."""
+    layers = [imagebuilder.busybox_layer(), probe_layer(probe_binary)]
+    imagebuilder.build_image(workdir / "probe.tar", "localhost/probe:latest", layers)
+    imagebuilder.build_image(workdir / "probe-app.tar", "localhost/probe-app:latest", layers, user="app",
+                             workdir="/home/app")
+    return workdir / "probe.tar"
+
+
+def _store(home: Path, uid: int, gid: int, images: list[Path]) -> Podbay:
+    home.mkdir(mode=0o755)
+    os.chown(home, uid, gid)
+    podbay = Podbay(home, uid, gid)
+    for image in images:
+        loaded = podbay.cli("image", "load", str(podbay.give(image)))
+        assert loaded.returncode == 0, loaded.stderr
+    return podbay
+
+
+@pytest.fixture(scope="session")
+def root_podbay(workdir: Path, probe_image: Path) -> Podbay:
+    return _store(workdir / "root", 0, 0, [probe_image, probe_image.with_name("probe-app.tar")])
+
+
+@pytest.fixture(scope="session")
+def rootless_podbay(workdir: Path, probe_image: Path) -> Podbay:
+    uid, gid = ensure_test_user(workdir / "rootless")
+    return _store(workdir / "rootless", uid, gid, [probe_image, probe_image.with_name("probe-app.tar")])
+
+
+@pytest.fixture(params=[pytest.param("root", marks=[pytest.mark.root, pytest.mark.images]),
+                        pytest.param("rootless", marks=[pytest.mark.rootless, pytest.mark.images])])
+def podbay(request: pytest.FixtureRequest) -> Iterator[Podbay]:
+    """Each test runs twice: as root and as the unprivileged test user; and leaves nothing behind."""
+    store: Podbay = request.getfixturevalue(f"{request.param}_podbay")
+    yield store
+    assert store.containers_left() == [], "a container folder was left behind"

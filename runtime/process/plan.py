@@ -69,7 +69,9 @@ def check_run_as_non_root(pod: Pod, container: Container, image: ImageConfig) ->
     if not non_root:
         return
     run_as = sc.run_as_user if sc and sc.run_as_user is not None else (psc.run_as_user if psc else None)
-    where = f"(pod: {pod.metadata.name}_{pod.metadata.namespace or 'default'}, container: {container.name})"
+    # format.Pod: name_namespace(uid), quoted as Go's %q does.
+    uid = f"({pod.metadata.uid})" if pod.metadata.uid else ""
+    where = f'(pod: "{pod.metadata.name}_{pod.metadata.namespace or "default"}{uid}", container: {container.name})'
     if run_as is not None:
         if run_as == 0:
             raise PlanError(f"container's runAsUser breaks non-root policy {where}")

@@ -76,6 +76,7 @@ def resolve(image_user: str, run_as_user: int | None, run_as_group: int | None, 
     extra += supplemental
     if fs_group is not None:
         extra.append(fs_group)
-    ordered = tuple(dict.fromkeys(g for g in extra if g != gid))
+    # The primary group is in the list too, as runc's setgroups gives it (`id` shows it under groups=).
+    ordered = tuple(dict.fromkeys([gid, *extra]))
     home = entry[5] if entry is not None and entry[5] else "/"
     return Identity(uid, gid, ordered, home, entry[0] if entry is not None else str(uid))

@@ -11,7 +11,7 @@ new mount API, namespaces, keyrings, bpf, perf, ptrace, clock setting, swap, NUM
 unless the container holds the capability that moby's profile lifts them for
 (SYS_ADMIN lifts mount, SYS_PTRACE lifts ptrace ...). Arguments are filtered as moby does:
 clone without namespace flags, clone3 refused with ENOSYS so libc falls back to clone,
-personality only for its five harmless values. Syscalls unknown to libseccomp (newer than
+personality only for its five harmless values (others get ENOSYS). Syscalls unknown to libseccomp (newer than
 it) fail with ENOSYS, as in containers/common's profile, so that libc falls back.
 """
 
@@ -101,12 +101,17 @@ def runtime_default(capabilities: list[str]) -> Profile:
             denied.update(names.split())
     allowed = [n for n in _known_syscalls() if n not in denied and n not in _FILTERED]
     rules = [Rule(allowed, "ALLOW"), Rule(sorted(denied), "ERRNO", errno.EPERM)]
+    # personality: only its five harmless values; any other gets the default (ENOSYS). libseccomp lets a plain
+    # rule override argument rules for the same syscall, so moby's EPERM cannot be given here.
     rules += [Rule(["personality"], "ALLOW", args=[(0, "EQ", value, 0)]) for value in _PERSONALITY_ALLOWED]
     if "SYS_ADMIN" in held:
         rules += [Rule(["clone", "clone3"], "ALLOW")]
     else:
         rules += [Rule(["clone"], "ALLOW", args=[(0, "MASKED_EQ", CLONE_NAMESPACE_FLAGS, 0)]),
                   Rule(["clone3"], "ERRNO", errno.ENOSYS)]
+        # Any namespace flag: EPERM, as moby's profile answers (one rule per flag: a rule compares once).
+        rules += [Rule(["clone"], "ERRNO", errno.EPERM, args=[(0, "MASKED_EQ", bit, bit)])
+                  for bit in (1 << n for n in range(32)) if CLONE_NAMESPACE_FLAGS & bit]
     return Profile("ERRNO", errno.ENOSYS, rules)
 
 
@@ -206,7 +211,7 @@ def _unknown(name: str) -> bool:
         return True
 
 
-PROFILE_VERSION = "1"  # bump when runtime_default changes, to invalidate cached programs
+PROFILE_VERSION = "4"  # bump when runtime_default changes, to invalidate cached programs
 
 
 def cached_runtime_default(capabilities: list[str], cache_dir: Path) -> bytes:

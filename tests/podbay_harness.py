@@ -1,0 +1,126 @@
+"""Run the real ``podbay`` CLI against a private store, as root or as an unprivileged test user."""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+PODBAY = [sys.executable, "-m", "podbay.runtime.cli.main"]
+TEST_USER = "podbay-test"
+SUBID_START = 400000
+
+
+def pod(name: str = "probe", *, command: list[str] | None = None, args: list[str] | None = None,
+        image: str = "localhost/probe:latest", security: dict[str, Any] | None = None,
+        pod_security: dict[str, Any] | None = None, spec: dict[str, Any] | None = None,
+        **container: Any) -> dict[str, Any]:
+    c: dict[str, Any] = {"name": "main", "image": image, "imagePullPolicy": "Never", **container}
+    if command is not None:
+        c["command"] = command
+    if args is not None:
+        c["args"] = args
+    if security is not None:
+        c["securityContext"] = security
+    body: dict[str, Any] = {"containers": [c], **(spec or {})}
+    if pod_security is not None:
+        body["securityContext"] = pod_security
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": body}
+
+
+def shell(script: str, **kwargs: Any) -> dict[str, Any]:
+    return pod(command=["sh", "-c", script], **kwargs)
+
+
+@dataclass
+class Podbay:
+    """One podbay store (data and run folders) and the user that runs it."""
+
+    home: Path
+    uid: int = 0
+    gid: int = 0
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.home / "run"
+
+    def env(self) -> dict[str, str]:
+        env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": str(self.home),
+               "PODBAY_DATA_DIR": str(self.data_dir), "PODBAY_RUN_DIR": str(self.run_dir),
+               "PYTHONPATH": os.environ.get("PYTHONPATH", ""), "LANG": "C.UTF-8"}
+        env.update(self.extra_env)
+        return env
+
+    def cli(self, *args: str, timeout: float = 120, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        kwargs: dict[str, Any] = {}
+        if self.uid:
+            kwargs = {"user": self.uid, "group": self.gid, "extra_groups": []}
+        return subprocess.run([*PODBAY, *args], capture_output=True, text=True, timeout=timeout, env=self.env(),
+                              cwd=str(self.home), input=stdin, check=False, **kwargs)
+
+    def manifest_file(self, manifest: dict[str, Any] | str) -> str:
+        text = manifest if isinstance(manifest, str) else json.dumps(manifest)
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", dir=self.home, delete=False) as file:
+            file.write(text)
+        os.chown(file.name, self.uid, self.gid)
+        return file.name
+
+    def run(self, manifest: dict[str, Any] | str, *extra: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        path = self.manifest_file(manifest)
+        try:
+            return self.cli("run", "-f", path, "--rm", "--attach", *extra, timeout=timeout)
+        finally:
+            os.unlink(path)
+
+    def start(self, manifest: dict[str, Any]) -> subprocess.Popen[str]:
+        """``podbay run`` in the background, its output piped (the manifest file is removed at once:
+        podbay has read it before the container's first output)."""
+        kwargs: dict[str, Any] = {"user": self.uid, "group": self.gid, "extra_groups": []} if self.uid else {}
+        return subprocess.Popen([*PODBAY, "run", "-f", self.manifest_file(manifest), "--rm", "--attach"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env(),
+                                cwd=str(self.home), **kwargs)
+
+    def containers_left(self) -> list[str]:
+        folder = self.data_dir / "containers"
+        return sorted(os.listdir(folder)) if folder.is_dir() else []
+
+    def give(self, path: Path) -> Path:
+        """A copy of ``path`` in this store's home, owned by its user."""
+        target = self.home / path.name
+        shutil.copy(path, target)
+        os.chown(target, self.uid, self.gid)
+        return target
+
+
+def host_mounts_under(path: Path) -> list[str]:
+    with open("/proc/self/mountinfo") as mountinfo:
+        return [line for line in mountinfo if str(path) in line]
+
+
+def ensure_test_user(home: Path) -> tuple[int, int]:
+    """The unprivileged test user with its subordinate id ranges (created once; idempotent)."""
+    try:
+        entry = pwd.getpwnam(TEST_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--no-create-home", "--home-dir", str(home), "--shell", "/bin/sh", TEST_USER],
+                       check=True, capture_output=True)
+        entry = pwd.getpwnam(TEST_USER)
+    for path in ("/etc/subuid", "/etc/subgid"):
+        lines = Path(path).read_text().splitlines() if Path(path).exists() else []
+        if not any(line.split(":")[0] in (TEST_USER, str(entry.pw_uid)) for line in lines):
+            with open(path, "a") as file:
+                file.write(f"{TEST_USER}:{SUBID_START}:65536\n")
+    return entry.pw_uid, entry.pw_gid
