@@ -39,8 +39,8 @@ class Entry:
 
 
 def busybox_static() -> str:
-    if not os.path.exists(BUSYBOX) or b"statically linked" not in subprocess.run(
-            ["file", "-L", BUSYBOX], capture_output=True, check=False).stdout and not _is_static(BUSYBOX):
+    if not os.path.exists(BUSYBOX) or (b"statically linked" not in subprocess.run(
+            ["file", "-L", BUSYBOX], capture_output=True, check=False).stdout and not _is_static(BUSYBOX)):
         raise RuntimeError("needs Debian's busybox-static (apt-get install busybox-static)")
     return BUSYBOX
 

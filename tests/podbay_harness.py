@@ -78,7 +78,8 @@ class Podbay:
         os.chown(file.name, self.uid, self.gid)
         return file.name
 
-    def run(self, manifest: dict[str, Any] | str, *extra: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def run(self, manifest: dict[str, Any] | str, *extra: str,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
         path = self.manifest_file(manifest)
         try:
             return self.cli("run", "-f", path, "--rm", "--attach", *extra, timeout=timeout)

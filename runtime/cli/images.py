@@ -28,7 +28,7 @@ def _age(seconds: float) -> str:
 def images_command(paths: Paths, quiet: bool = False) -> int:
     from podbay.runtime.images.store import ImageStore  # noqa: PLC0415
 
-    records = ImageStore(paths.images).list()
+    records = ImageStore(paths.images).records()
     if quiet:
         for record in records:
             print(record.id[:12])

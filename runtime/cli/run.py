@@ -15,7 +15,7 @@ from types import FrameType
 from podbay.runtime.paths import Paths
 from podbay.runtime.process import launcher
 from podbay.runtime.spec.loader import load_paths
-from podbay.runtime.spec.pod import Pod
+from podbay.runtime.spec.pod import Pod, meta_of, spec_of
 from podbay.runtime.syscalls import set_child_subreaper
 
 
@@ -35,7 +35,8 @@ def _load_pod(files: list[str]) -> Pod | str:
     pods = [doc.obj for doc in result.documents if isinstance(doc.obj, Pod)]
     others = [doc.kind for doc in result.documents if doc.obj is not None and not isinstance(doc.obj, Pod)]
     if len(pods) != 1 or others:
-        return f"{', '.join(files)}: podbay run needs exactly one Pod (found {len(pods)} Pods and {others or 'no'} other objects)"
+        return (f"{', '.join(files)}: podbay run needs exactly one Pod "
+                f"(found {len(pods)} Pods and {others or 'no'} other objects)")
     return pods[0]
 
 
@@ -46,13 +47,13 @@ def run_command(files: list[str], remove: bool, attach: bool, paths: Paths, root
     pod = _load_pod(files)
     if isinstance(pod, str):
         return _err(pod)
-    spec = pod.spec
+    spec = spec_of(pod)
     if len(spec.containers) != 1 or spec.init_containers or spec.ephemeral_containers:
-        return _err(f"pod {pod.metadata.name}: podbay run takes one container and no init containers for now "
+        return _err(f"pod {meta_of(pod).name}: podbay run takes one container and no init containers for now "
                     f"(this pod has {len(spec.containers)} containers and {len(spec.init_containers)} init "
                     "containers)")
     if spec.volumes or spec.containers[0].volume_mounts:
-        return _err(f"pod {pod.metadata.name}: volumes are not supported yet (they come with pod volumes)")
+        return _err(f"pod {meta_of(pod).name}: volumes are not supported yet (they come with pod volumes)")
     container = spec.containers[0]
     try:
         launch = launcher.prepare(pod, container, paths, rootfs_mode=rootfs_mode)
@@ -72,7 +73,7 @@ def run_command(files: list[str], remove: bool, attach: bool, paths: Paths, root
 
 
 def _run_attached(launch: launcher.Launch) -> int:
-    grace = launch.pod.spec.termination_grace_period_seconds
+    grace = spec_of(launch.pod).termination_grace_period_seconds
     grace = 30 if grace is None else max(grace, 1)
     stopping = {"asked": False}
 

@@ -131,7 +131,8 @@ def _load_docker(source: _Source, store: ImageStore, tags: list[str]) -> list[Im
         config = json.loads(store.read_blob(config_digest))
         # docker save layers are plain tars, so each blob's digest is its diff_id.
         layers = [LayerRecord(*_digest_size(_add(source, store, name, None))) for name in entry.get("Layers", [])]
-        records.append(_record(store, config_digest, config, layers, _names(entry.get("RepoTags") or [], tags)))
+        records.append(_record(store, config_digest, config, layers,
+                               names=_names(entry.get("RepoTags") or [], tags)))
     return records
 
 
@@ -159,7 +160,8 @@ def _load_oci(source: _Source, store: ImageStore, tags: list[str]) -> list[Image
         for layer, diff_id in zip(manifest.get("layers", []), diff_ids, strict=True):
             blob_digest, size = _add(source, store, _blob_name(layer["digest"]), layer["digest"])
             layers.append(LayerRecord(blob_digest, diff_id, size))
-        record = _record(store, config_digest, config, layers, _names(names, tags), manifest_digest)
+        record = _record(store, config_digest, config, layers, names=_names(names, tags),
+                         manifest_digest=manifest_digest)
         records.append(record)
     if not records:
         system, arch = host_platform()
@@ -200,7 +202,7 @@ def _verified_json(source: _Source, digest: str) -> Any:
     return json.loads(data)
 
 
-def _record(store: ImageStore, config_digest: str, config: dict[str, Any], layers: list[LayerRecord],
+def _record(store: ImageStore, config_digest: str, config: dict[str, Any], layers: list[LayerRecord], *,
             names: list[str], manifest_digest: str = "") -> ImageRecord:
     record = ImageRecord(id=config_digest.split(":", 1)[1], names=names, config=config, layers=layers,
                          digest=manifest_digest, created=str(config.get("created") or ""))

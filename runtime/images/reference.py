@@ -6,7 +6,8 @@ import re
 
 DEFAULT_REGISTRY = "docker.io"
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_DOMAIN = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?"
+_LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
+_DOMAIN = rf"{_LABEL}(?:\.{_LABEL})*(?::[0-9]+)?"
 _REFERENCE = re.compile(
     rf"^(?P<name>(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*)"
     r"(?::(?P<tag>[\w][\w.-]{0,127}))?(?:@(?P<digest>[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}))?$")
@@ -24,7 +25,9 @@ def normalise(reference: str) -> str:
                              "with a lowercase name")
     name, tag, digest = match["name"], match["tag"], match["digest"]
     first, _, rest = name.partition("/")
-    if not rest or not ("." in first or ":" in first or first == "localhost"):
+    # docker's splitDockerDomain: the first component is a registry when it has a dot, a port, is
+    # localhost, or has capitals (which a repository path may not).
+    if not rest or not ("." in first or ":" in first or first == "localhost" or first.lower() != first):
         name = f"{DEFAULT_REGISTRY}/{name}"
     if name.startswith(f"{DEFAULT_REGISTRY}/") and name.count("/") == 1:
         name = f"{DEFAULT_REGISTRY}/library/{name.split('/', 1)[1]}"
@@ -34,7 +37,7 @@ def normalise(reference: str) -> str:
 
 
 def short(reference: str) -> tuple[str, str]:
-    """(repository, tag) for listing: ``docker.io/library/busybox:1.36`` -> (``docker.io/library/busybox``, ``1.36``)."""
+    """(repository, tag) for listing: ``docker.io/library/busybox:1.36`` -> ``(docker.io/library/busybox, 1.36)``."""
     name, _, digest = reference.partition("@")
     slash = name.rfind("/")
     colon = name.rfind(":")

@@ -134,7 +134,7 @@ class ImageStore:
     def _record_path(self, image_id: str) -> Path:
         return self.root / "images" / f"{image_id}.json"
 
-    def list(self) -> list[ImageRecord]:
+    def records(self) -> list[ImageRecord]:
         folder = self.root / "images"
         if not folder.is_dir():
             return []
@@ -143,7 +143,7 @@ class ImageStore:
 
     def save(self, record: ImageRecord) -> None:
         """Write a record; its names move away from any other image that had them."""
-        for other in self.list():
+        for other in self.records():
             if other.id != record.id and set(other.names) & set(record.names):
                 other.names = [n for n in other.names if n not in record.names]
                 self._write(other)
@@ -166,7 +166,7 @@ class ImageStore:
     def find(self, reference: str) -> ImageRecord | None:
         """By name (normalised as docker does), by full id, or by a unique id prefix of 3+ characters."""
         wanted = reference.removeprefix("sha256:")
-        records = self.list()
+        records = self.records()
         try:
             name = normalise(reference)
         except ReferenceError:

@@ -65,7 +65,7 @@ def open_decompressed(path: str) -> IO[bytes]:
     if magic[:2] == b"\x1f\x8b":
         import gzip  # noqa: PLC0415
 
-        return gzip.GzipFile(fileobj=raw, mode="rb")
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if magic == b"\x28\xb5\x2f\xfd":
         try:
             import zstandard  # type: ignore[import-not-found]  # noqa: PLC0415

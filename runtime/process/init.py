@@ -144,7 +144,7 @@ def _container(channel: Channel, plan: dict[str, Any]) -> NoReturn:
 
     Stage.name = "user"
     who = resolve(process["user"], process["run_as_user"], process["run_as_group"],
-                  process["supplemental_groups"], process["fs_group"])
+                  supplemental=process["supplemental_groups"], fs_group=process["fs_group"])
     Stage.name = "rlimits"
     for number, soft, hard in process["rlimits"]:
         resource.setrlimit(number, (soft, hard))
@@ -188,7 +188,7 @@ def main() -> None:
             channel.send("pid", pid=pid)  # (4)
             os._exit(0)
         _container(channel, plan)
-    except BaseException as err:  # noqa: BLE001 - every failure goes home, then _exit
+    except BaseException as err:
         number = err.errno if isinstance(err, OSError) and err.errno else 0
         text = str(err) if isinstance(err, SyscallError) else (
             err.strerror if isinstance(err, OSError) and err.strerror and not err.filename else str(err))

@@ -27,7 +27,7 @@ from podbay.runtime.paths import Paths
 from podbay.runtime.process import plan as planner
 from podbay.runtime.process.channel import ENV_FD, Channel, ChildError, ProtocolError
 from podbay.runtime.process.userns import UsernsError, python_argv, remove_tree
-from podbay.runtime.spec.pod import Container, Pod
+from podbay.runtime.spec.pod import Container, Pod, spec_of
 
 INIT = "podbay.runtime.process.init"
 HANDSHAKE_TIMEOUT = 60.0  # generous: the copy fallback copies a whole image before answering
@@ -70,9 +70,9 @@ def prepare(pod: Pod, container: Container, paths: Paths, rootfs_mode: str = "ov
     """Everything up to the fork: image, layers for the pod's id mapping, the container's folder, the plan."""
     store = ImageStore(paths.images)
     image = find_image(store, container)
-    mapping = default_mapping(pod.spec.host_users)
+    mapping = default_mapping(spec_of(pod).host_users)
     warnings = [mapping.warning] if mapping.warning else []
-    if pod.spec.host_users and os.geteuid() != 0:
+    if spec_of(pod).host_users and os.geteuid() != 0:
         warnings.append("hostUsers: true is ignored in a rootless pod: it always has its own user namespace")
     try:
         with store.locked():
@@ -88,7 +88,7 @@ def prepare(pod: Pod, container: Container, paths: Paths, rootfs_mode: str = "ov
         for name in ("upper", "work", "rootfs", "copy"):
             _owned_dir(directory / name, mapping)
         (directory / "etc").mkdir(mode=0o755)
-        built = planner.build(pod, container, image.image_config, layers_dir=layers[0].parent,
+        built = planner.build(pod, container, image.image_config, layers_dir=layers[0].parent if layers else directory,
                               lower=[p.name for p in reversed(layers)], container_dir=directory,
                               mapping=mapping, profiles_dir=paths.seccomp_profiles,
                               cache_dir=paths.run_dir / "cache", rootfs_mode=rootfs_mode)

@@ -19,7 +19,7 @@ from podbay.runtime.images.config import ImageConfig
 from podbay.runtime.process.expand import expand
 from podbay.runtime.rootfs.defaults import DEFAULT_PATH, DEVICES, MASKED_PATHS, READONLY_PATHS
 from podbay.runtime.security.capabilities import CAPABILITY_NUMBERS, container_capabilities
-from podbay.runtime.spec.pod import Container, Pod, SeccompProfile
+from podbay.runtime.spec.pod import Container, Pod, SeccompProfile, meta_of, spec_of
 
 NOFILE_SOFT = 1024  # the soft limit systemd gives services (and so containerd's containers)
 
@@ -63,15 +63,15 @@ def container_env(container: Container, image: ImageConfig, hostname: str) -> tu
 
 def check_run_as_non_root(pod: Pod, container: Container, image: ImageConfig) -> None:
     """The kubelet's verifyRunAsNonRoot, with its messages."""
-    sc, psc = container.security_context, pod.spec.security_context
+    sc, psc = container.security_context, spec_of(pod).security_context
     non_root = sc.run_as_non_root if sc and sc.run_as_non_root is not None else (
         psc.run_as_non_root if psc else None)
     if not non_root:
         return
     run_as = sc.run_as_user if sc and sc.run_as_user is not None else (psc.run_as_user if psc else None)
     # format.Pod: name_namespace(uid), quoted as Go's %q does.
-    uid = f"({pod.metadata.uid})" if pod.metadata.uid else ""
-    where = f'(pod: "{pod.metadata.name}_{pod.metadata.namespace or "default"}{uid}", container: {container.name})'
+    uid = f"({meta_of(pod).uid})" if meta_of(pod).uid else ""
+    where = f'(pod: "{meta_of(pod).name}_{meta_of(pod).namespace or "default"}{uid}", container: {container.name})'
     if run_as is not None:
         if run_as == 0:
             raise PlanError(f"container's runAsUser breaks non-root policy {where}")
@@ -84,10 +84,10 @@ def check_run_as_non_root(pod: Pod, container: Container, image: ImageConfig) ->
         raise PlanError(f"container has runAsNonRoot and image will run as root {where}")
 
 
-def _seccomp(pod: Pod, container: Container, privileged: bool, caps: list[str],
+def _seccomp(pod: Pod, container: Container, privileged: bool, caps: list[str], *,
              profiles_dir: Path, cache_dir: Path) -> tuple[str | None, str]:
     """(BPF as hex or None, the profile's name for humans)."""
-    sc, psc = container.security_context, pod.spec.security_context
+    sc, psc = container.security_context, spec_of(pod).security_context
     profile: SeccompProfile | None = (sc.seccomp_profile if sc and sc.seccomp_profile else
                                       psc.seccomp_profile if psc and psc.seccomp_profile else None)
     kind = profile.type if profile else "RuntimeDefault"
@@ -109,7 +109,7 @@ def _seccomp(pod: Pod, container: Container, privileged: bool, caps: list[str],
 
 
 def _rlimits() -> list[list[int]]:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     # Never above the hard limit we have (raising it needs CAP_SYS_RESOURCE, which root lacks on some hosts).
     return [[resource.RLIMIT_NOFILE, min(NOFILE_SOFT, hard) if hard != resource.RLIM_INFINITY else NOFILE_SOFT,
              hard]]
@@ -120,9 +120,9 @@ def etc_files(pod: Pod, hostname: str) -> dict[str, str]:
     hosts = ["# Kubernetes-managed hosts file (podbay).", "127.0.0.1\tlocalhost",
              "::1\tlocalhost ip6-localhost ip6-loopback", "fe00::0\tip6-localnet", "fe00::0\tip6-mcastprefix",
              f"127.0.1.1\t{hostname}"]
-    if pod.spec.host_aliases:
+    if spec_of(pod).host_aliases:
         hosts.append("\n# Entries added by HostAliases.")
-        hosts += [f"{alias.ip}\t{chr(9).join(alias.hostnames)}" for alias in pod.spec.host_aliases]
+        hosts += [f"{alias.ip}\t{chr(9).join(alias.hostnames)}" for alias in spec_of(pod).host_aliases]
     return {"/etc/hosts": "\n".join(hosts) + "\n", "/etc/hostname": hostname + "\n",
             "/etc/resolv.conf": resolv_conf(pod)}
 
@@ -133,7 +133,7 @@ def resolv_conf(pod: Pod, host_file: str = "/etc/resolv.conf") -> str:
     servers: list[str] = []
     searches: list[str] = []
     options: list[str] = []
-    if pod.spec.dns_policy != "None":
+    if spec_of(pod).dns_policy != "None":
         try:
             lines = Path(host_file).read_text().splitlines()
         except OSError:
@@ -148,10 +148,11 @@ def resolv_conf(pod: Pod, host_file: str = "/etc/resolv.conf") -> str:
                 searches += words[1:]
             elif words[0] == "options":
                 options += words[1:]
-    if pod.spec.dns_config is not None:
-        servers += [s for s in pod.spec.dns_config.nameservers if s not in servers]
-        searches += [s for s in pod.spec.dns_config.searches if s not in searches]
-        for option in pod.spec.dns_config.options:
+    dns = spec_of(pod).dns_config
+    if dns is not None:
+        servers += [s for s in dns.nameservers if s not in servers]
+        searches += [s for s in dns.searches if s not in searches]
+        for option in dns.options:
             text = option.name + (f":{option.value}" if option.value else "")
             options = [o for o in options if o.split(":")[0] != option.name] + [text]
     out = [f"nameserver {s}" for s in servers[:3]]
@@ -175,7 +176,7 @@ def build(pod: Pod, container: Container, image: ImageConfig, *, layers_dir: Pat
           container_dir: Path, mapping: IdMapping, profiles_dir: Path, cache_dir: Path,
           rootfs_mode: str = "overlay") -> Plan:
     warnings: list[str] = []
-    sc, psc = container.security_context, pod.spec.security_context
+    sc, psc = container.security_context, spec_of(pod).security_context
     privileged = bool(sc and sc.privileged)
     rootless = os.geteuid() != 0
     if privileged and rootless:
@@ -188,18 +189,19 @@ def build(pod: Pod, container: Container, image: ImageConfig, *, layers_dir: Pat
     except ValueError as err:
         raise PlanError(f"container {container.name}: securityContext.capabilities: {err}") from err
     check_run_as_non_root(pod, container, image)
-    hostname = (pod.spec.hostname or pod.metadata.name)[:63]
+    hostname = (spec_of(pod).hostname or meta_of(pod).name)[:63]
     env, own_env = container_env(container, image, hostname)
     args = [expand(arg, own_env) for arg in resolve_command(container, image)]
     if not args:
         raise PlanError(f"container {container.name}: no command: the image has no Entrypoint or Cmd and the "
                         "container sets no command")
-    seccomp_hex, seccomp_name = _seccomp(pod, container, privileged, caps, profiles_dir, cache_dir)
+    seccomp_hex, seccomp_name = _seccomp(pod, container, privileged, caps, profiles_dir=profiles_dir,
+                                          cache_dir=cache_dir)
     allow_escalation = sc.allow_privilege_escalation if sc else None
     namespaces = ["mnt", "uts"]
-    namespaces += [] if pod.spec.host_ipc else ["ipc"]
-    namespaces += [] if pod.spec.host_network else ["net"]
-    namespaces += [] if pod.spec.host_pid else ["pid"]
+    namespaces += [] if spec_of(pod).host_ipc else ["ipc"]
+    namespaces += [] if spec_of(pod).host_network else ["net"]
+    namespaces += [] if spec_of(pod).host_pid else ["pid"]
     cgroup2 = unified_cgroup()
     namespaces += ["cgroup"] if cgroup2 else []
     unmasked = bool(sc and sc.proc_mount == "Unmasked") or privileged

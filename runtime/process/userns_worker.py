@@ -42,7 +42,7 @@ def main(argv: list[str]) -> int:
             channel.send("done")
         else:
             raise ValueError(f"unknown job {job!r}")
-    except Exception as err:  # noqa: BLE001 - every failure goes home as a message
+    except Exception as err:
         channel.send("error", stage=stage, message=str(err), errno=getattr(err, "errno", 0) or 0)
         return 1
     return 0

@@ -36,7 +36,7 @@ def _number(text: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def resolve(image_user: str, run_as_user: int | None, run_as_group: int | None, supplemental: list[int],
+def resolve(image_user: str, run_as_user: int | None, run_as_group: int | None, *, supplemental: list[int],
             fs_group: int | None, etc: str = "/etc") -> Identity:
     passwd = [e for e in _read(f"{etc}/passwd") if len(e) >= 7]
     groups = [e for e in _read(f"{etc}/group") if len(e) >= 4]

@@ -206,7 +206,7 @@ def _unknown(name: str) -> bool:
     import pyseccomp  # noqa: PLC0415
 
     try:
-        return pyseccomp.resolve_syscall(pyseccomp.system_arch(), name) < 0
+        return bool(pyseccomp.resolve_syscall(pyseccomp.system_arch(), name) < 0)
     except (ValueError, OSError):
         return True
 

@@ -562,3 +562,17 @@ class Pod:
     metadata: ObjectMeta | None = opt("Name, namespace, labels and annotations.")
     spec: PodSpec | None = opt("The desired state of the pod.")
     status: Opaque | None = opt("Observed state.", honour=Honour.OUTPUT, why="podbay reports its own")
+
+
+def spec_of(pod: Pod) -> PodSpec:
+    """The pod's spec; a loaded (defaulted and validated) Pod always has one."""
+    if pod.spec is None:
+        raise ValueError("pod has no spec")
+    return pod.spec
+
+
+def meta_of(pod: Pod) -> ObjectMeta:
+    """The pod's metadata; a loaded Pod always has one."""
+    if pod.metadata is None:
+        raise ValueError("pod has no metadata")
+    return pod.metadata

@@ -105,9 +105,9 @@ def pivot_root(new_root: str, put_old: str) -> None:
     _check(_libc.syscall(ctypes.c_long(_SYS_PIVOT_ROOT), _c(new_root), _c(put_old)), "pivot_root", new_root)
 
 
-def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0, call: str = "prctl") -> int:
+def prctl(option: int, arg2: int = 0, arg3: int = 0, *, call: str = "prctl") -> int:
     return _check(_libc.prctl(ctypes.c_int(option), ctypes.c_ulong(arg2), ctypes.c_ulong(arg3),
-                              ctypes.c_ulong(arg4), ctypes.c_ulong(arg5)), call)
+                              ctypes.c_ulong(0), ctypes.c_ulong(0)), call)
 
 
 def set_child_subreaper() -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import signal
 from pathlib import Path
 
 import pytest
 
+from podbay.runtime.rootfs.defaults import MASKED_PATHS
 from tests.podbay_harness import Podbay, host_mounts_under, pod, shell
 
 DEFAULT_CAPS = 0xA80425FB  # containerd's 14 default capabilities
@@ -120,8 +121,6 @@ def test_mounts_proc_sys_dev(podbay: Podbay) -> None:
 
 
 def test_masked_paths_are_empty(podbay: Podbay) -> None:
-    from podbay.runtime.rootfs.defaults import MASKED_PATHS
-
     present = [path for path in MASKED_PATHS if os.path.exists(path)]
     assert present, "this kernel has none of the masked paths: nothing to check"
     script = "; ".join(f"if [ -d {p} ]; then ls -A {p} | wc -l; else wc -c < {p}; fi" for p in present)
@@ -268,7 +267,8 @@ def test_sigterm_is_forwarded_to_the_container(podbay: Podbay) -> None:
 
 def test_grace_period_ends_in_sigkill(podbay: Podbay) -> None:
     # sh as pid 1 ignores SIGTERM without a trap: after the grace period it is killed.
-    runner = podbay.start(shell("echo ready; while true; do sleep 0.1; done", spec={"terminationGracePeriodSeconds": 1}))
+    runner = podbay.start(shell("echo ready; while true; do sleep 0.1; done",
+                                spec={"terminationGracePeriodSeconds": 1}))
     assert runner.stdout is not None
     assert runner.stdout.readline().strip() == "ready"
     runner.send_signal(signal.SIGTERM)

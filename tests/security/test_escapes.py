@@ -9,6 +9,7 @@ pod asks for the privilege, so these tests can fail.
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,8 +68,6 @@ def host_marker() -> Iterator[Path]:
 
 
 def test_the_battery_covers_every_probe_attempt(probe_binary: Path) -> None:
-    import subprocess
-
     listed = set(subprocess.run([str(probe_binary), "list"], capture_output=True, text=True, check=True).stdout.split())
     assert set(ATTEMPTS) - {"sysrq-trigger"} == listed - {"sysrq-trigger", "write-sys"}
     assert len(ATTEMPTS) >= 20
