@@ -22,7 +22,8 @@ def become_root(channel: Channel) -> None:
     os.setresuid(0, 0, 0)
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     channel = Channel.from_fd(int(os.environ[ENV_FD]))
     stage = "user namespace"
     try:
