@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -105,6 +103,9 @@ class ImageStore:
 
     def add_blob(self, source: IO[bytes], digest: str | None = None) -> tuple[str, int]:
         """Copy a stream into the store, verifying it against ``digest`` (or naming it by its hash)."""
+        import hashlib  # noqa: PLC0415 - not on `podbay run`'s path, which only reads the store
+        import tempfile  # noqa: PLC0415
+
         sha = hashlib.sha256()
         size = 0
         with tempfile.NamedTemporaryFile(dir=self.root / "tmp", delete=False) as out:
@@ -153,6 +154,8 @@ class ImageStore:
         self._write(record)
 
     def _write(self, record: ImageRecord) -> None:
+        import tempfile  # noqa: PLC0415
+
         data = json.dumps(asdict(record), indent=1).encode()
         with tempfile.NamedTemporaryFile(dir=self.root / "tmp", delete=False) as out:
             out.write(data)
@@ -196,6 +199,8 @@ class ImageStore:
         return paths
 
     def _unpack(self, layer: LayerRecord, final: Path, mapping: IdMapping) -> None:
+        import tempfile  # noqa: PLC0415
+
         from podbay.runtime.images.unpack import LayerError, unpack_layer  # noqa: PLC0415
         from podbay.runtime.process.userns import UsernsError, remove_tree, run_in_userns  # noqa: PLC0415
 

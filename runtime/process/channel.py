@@ -14,7 +14,11 @@ from __future__ import annotations
 import errno as errno_module
 import json
 import socket
-from typing import Any
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the init 4 ms
+
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_MESSAGE = 1 << 20
 ENV_FD = "_PODBAY_SYNC_FD"

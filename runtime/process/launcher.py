@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import signal
 import subprocess
 from dataclasses import dataclass, field
@@ -81,7 +80,7 @@ def prepare(pod: Pod, container: Container, paths: Paths, rootfs_mode: str = "ov
         raise LaunchError(f"container {container.name}: image {container.image}: {err}") from err
     paths.containers.mkdir(parents=True, exist_ok=True)
     paths.containers.chmod(0o711)
-    directory = paths.containers / secrets.token_hex(8)
+    directory = paths.containers / os.urandom(8).hex()
     launch = Launch(pod, container, image, mapping, directory, warnings=warnings)
     try:
         directory.mkdir(mode=0o711)

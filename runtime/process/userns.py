@@ -53,15 +53,14 @@ def _bootstrap(module: str) -> str:
     prctl = importlib.util.find_spec("prctl")
     extra = [os.path.dirname(prctl.origin)] if prctl is not None and prctl.origin else []
     runtime = os.path.dirname(podbay.runtime.__file__)
+    # Package modules with a __path__ are all the default finder needs (podbay.runtime's
+    # __init__ holds only a docstring); importlib.util would cost another 7 ms.
     return (
-        "import sys, types, importlib.util as u\n"
+        "import sys\n"
         f"sys.path += {extra!r}\n"
-        "sys.modules['podbay'] = types.ModuleType('podbay')\n"
-        "sys.modules['podbay'].__path__ = []\n"
-        f"s = u.spec_from_file_location('podbay.runtime', {runtime + '/__init__.py'!r}, "
-        f"submodule_search_locations=[{runtime!r}])\n"
-        "sys.modules['podbay.runtime'] = m = u.module_from_spec(s)\n"
-        "s.loader.exec_module(m)\n"
+        "for name, path in (('podbay', []), ('podbay.runtime', [" + repr(runtime) + "])):\n"
+        "    sys.modules[name] = module = type(sys)(name)\n"
+        "    module.__path__ = path\n"
         f"import {module} as main_module\n"
         "sys.exit(main_module.main())\n"
     )

@@ -220,12 +220,11 @@ def cached_runtime_default(capabilities: list[str], cache_dir: Path) -> bytes:
     Listing the syscalls libseccomp knows costs about 20 ms, too much for every start.
     """
     import hashlib  # noqa: PLC0415
-    import platform  # noqa: PLC0415
 
     import pyseccomp  # noqa: PLC0415
 
     api = pyseccomp.get_api() if hasattr(pyseccomp, "get_api") else 0
-    key = hashlib.sha256(repr((PROFILE_VERSION, sorted(capabilities), platform.machine(), api,
+    key = hashlib.sha256(repr((PROFILE_VERSION, sorted(capabilities), os.uname().machine, api,
                                getattr(pyseccomp, "__version__", ""))).encode()).hexdigest()[:24]
     path = cache_dir / f"runtime-default-{key}.bpf"
     try:

@@ -1,0 +1,67 @@
+"""Where `podbay run --rm` spends its time: the parent's imports, loading the pod, preparing the
+container (plan, seccomp program), the init's handshake until execve, waiting, cleanup.
+
+    python bench/breakdown.py POD.yaml   (uses PODBAY_DATA_DIR/PODBAY_RUN_DIR like the CLI)
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+RUNS = 20
+PHASES = ("imports", "load pod", "prepare", "start (init until execve)", "wait", "cleanup")
+
+CHILD = r"""
+import os, sys, time
+t0 = time.perf_counter()
+from podbay.runtime.cli import run as r
+from podbay.runtime.paths import default_paths
+from podbay.runtime.process import launcher
+from podbay.runtime.spec.pod import spec_of
+from podbay.runtime.syscalls import set_child_subreaper
+t1 = time.perf_counter()
+pod = r._load_pod([sys.argv[1]])
+t2 = time.perf_counter()
+launch = launcher.prepare(pod, spec_of(pod).containers[0], default_paths())
+t3 = time.perf_counter()
+set_child_subreaper()
+pid = launcher.start(launch, None, None, None)
+t4 = time.perf_counter()
+os.waitpid(pid, 0)
+t5 = time.perf_counter()
+launch.pid = 0
+launcher.cleanup(launch)
+t6 = time.perf_counter()
+print(" ".join(f"{(b - a) * 1000:.2f}" for a, b in zip([t0, t1, t2, t3, t4, t5], [t1, t2, t3, t4, t5, t6])))
+"""
+
+
+def main() -> None:
+    samples: list[list[float]] = []
+    for _ in range(RUNS):
+        out = subprocess.run([sys.executable, "-c", CHILD, sys.argv[1]], capture_output=True, text=True, check=True)
+        samples.append([float(x) for x in out.stdout.split()])
+    init_imports = subprocess.run(
+        [sys.executable, "-X", "importtime", "-I", "-c",
+         "import podbay.runtime.process.init, podbay.runtime.rootfs.mount, podbay.runtime.process.users, prctl"],
+        capture_output=True, text=True, check=True, env={**os.environ}).stderr
+    init_total = sum(int(line.split("|")[1]) for line in init_imports.splitlines() if line.startswith("import time:")
+                     and line.split("|")[1].strip().isdigit() and not line.split("|")[2].startswith("  "))
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-I", "-S", "-c", "pass"], check=True)
+    bare = (time.perf_counter() - start) * 1000
+    print(f"## Where podbay's time goes (median of {RUNS} runs, ms)\n")
+    print("| phase | ms |")
+    print("|---|---:|")
+    for i, phase in enumerate(PHASES):
+        print(f"| {phase} | {statistics.median(s[i] for s in samples):.1f} |")
+    print(f"\nThe init's own imports (python -X importtime): {init_total / 1000:.1f} ms; a bare "
+          f"`python -I -S` start: {bare:.1f} ms. The parent's imports are the CLI's (PyYAML and the Pod model).")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""Prepare the benchmark's inputs in OUT: one image, its rootfs, crun and runc bundles, the pod."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.imagebuilder import build_image, busybox_layer  # noqa: E402
+
+POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bench"},
+       "spec": {"containers": [{"name": "true", "image": "localhost/bench:latest", "imagePullPolicy": "Never",
+                                "command": ["/bin/true"]}]}}
+CONTAINERS_CONF = """[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+[engine]
+runtime = "crun"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+"""
+
+
+def rootfs_from(image: Path, target: Path) -> None:
+    """The image's single layer, unpacked: the same files every tool runs."""
+    with tarfile.open(image) as archive:
+        index = json.load(archive.extractfile("index.json"))  # type: ignore[arg-type]
+        manifest = json.load(archive.extractfile("blobs/sha256/" + index["manifests"][0]["digest"][7:]))  # type: ignore[arg-type]
+        blob = archive.extractfile("blobs/sha256/" + manifest["layers"][0]["digest"][7:]).read()  # type: ignore[union-attr]
+    target.mkdir()
+    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(blob))) as layer:
+        layer.extractall(target)  # our own image: trusted (and 3.11.2 has no extraction filters)
+
+
+def bundle(out: Path, name: str, rootfs: Path) -> None:
+    folder = out / name
+    folder.mkdir()
+    subprocess.run(["crun", "spec"], cwd=folder, check=True)
+    config = json.loads((folder / "config.json").read_text())
+    config["process"].update(args=["/bin/true"], terminal=False)
+    config["root"] = {"path": str(rootfs), "readonly": True}
+    config["linux"].pop("resources", None)  # no cgroup limits: nothing may be written to the host's cgroups
+    (folder / "config.json").write_text(json.dumps(config, indent=1))
+
+
+def main() -> None:
+    out = Path(sys.argv[1])
+    image = build_image(out / "image.tar", "localhost/bench:latest", [busybox_layer()])
+    rootfs_from(image, out / "rootfs")
+    bundle(out, "crun", out / "rootfs")
+    bundle(out, "runc", out / "rootfs")
+    (out / "true.yaml").write_text(json.dumps(POD))
+    (out / "containers.conf").write_text(CONTAINERS_CONF)
+
+
+if __name__ == "__main__":
+    main()

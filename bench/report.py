@@ -1,0 +1,30 @@
+"""Turn hyperfine's JSON into a table of medians and ratios (to crun and to podbay)."""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from pathlib import Path
+
+
+def main() -> None:
+    data = json.loads(Path(sys.argv[1]).read_text())["results"]
+    medians = {r["command"]: r["median"] * 1000 for r in data}
+    crun = next((v for k, v in medians.items() if k.startswith("crun")), None)
+    podbay = next((v for k, v in medians.items() if k.startswith("podbay")), None)
+    print(f"# Start-up of /bin/true, {len(data[0]['times'])} runs each ({platform.node()}, {platform.release()})\n")
+    print("| what | median ms | min ms | x crun | x podbay |")
+    print("|---|---:|---:|---:|---:|")
+    for result in data:
+        median = medians[result["command"]]
+        print(f"| {result['command']} | {median:.1f} | {min(result['times']) * 1000:.1f} | "
+              f"{median / crun:.2f} | {median / podbay:.2f} |" if crun and podbay else
+              f"| {result['command']} | {median:.1f} | | | |")
+    if len(sys.argv) > 2:
+        print()
+        print(Path(sys.argv[2]).read_text())
+
+
+if __name__ == "__main__":
+    main()

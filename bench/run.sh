@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Start-up benchmark: `podbay run --rm` of /bin/true against crun, runc, podman, bwrap and the
+# kernel floor (unshare + chroot), on the same busybox rootfs, in one hyperfine run.
+# Writes build/bench/report.md (medians and ratios) and prints it. Needs root.
+#
+# This host has hybrid cgroups, which crun 1.8 refuses and which none of these tools may
+# write into: everything runs inside a private mount namespace where the cgroup v2
+# controllers file is hidden (crun then accepts the host) and every cgroup mount is
+# read-only (so runc, in its rootless cgroup mode, and podman, with --cgroups=disabled,
+# cannot touch the host's hierarchy). The host's mounts are never changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" -eq 0 ] || { echo "bench: run as root" >&2; exit 1; }
+RUNS=${RUNS:-30}
+
+need=()
+for pkg in crun runc podman bubblewrap hyperfine; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+if [ "${#need[@]}" -gt 0 ]; then
+    echo "bench: installing ${need[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+bash scripts/setup.sh
+
+OUT=$PWD/build/bench
+rm -rf "$OUT"
+mkdir -p "$OUT"
+.venv/bin/python bench/prepare.py "$OUT"
+export PODBAY_DATA_DIR=$OUT/podbay/data PODBAY_RUN_DIR=$OUT/podbay/run CONTAINERS_CONF=$OUT/containers.conf
+PODMAN="podman --root $OUT/podman/root --runroot $OUT/podman/run --storage-driver overlay"
+.venv/bin/podbay image load "$OUT/image.tar" >/dev/null
+$PODMAN load -q -i "$OUT/image.tar" >/dev/null
+
+unshare -m --propagation private env OUT="$OUT" PODMAN="$PODMAN" RUNS="$RUNS" bash -c '
+set -euo pipefail
+touch "$OUT/empty"
+controllers=$(awk "\$9 == \"cgroup2\" {print \$5}" /proc/self/mountinfo | head -1)
+[ -n "$controllers" ] && mount --bind "$OUT/empty" "$controllers/cgroup.controllers"
+for m in $(awk "\$9 == \"cgroup\" || \$9 == \"cgroup2\" {print \$5}" /proc/self/mountinfo); do
+    mount -o remount,bind,ro "$m"
+done
+hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$OUT/hyperfine.json" \
+    -n "kernel floor (unshare -fpmniu + chroot)" "unshare -fpmniu chroot $OUT/rootfs /bin/true" \
+    -n "bwrap --unshare-all" "bwrap --unshare-all --ro-bind $OUT/rootfs / --proc /proc --dev /dev /bin/true" \
+    -n "crun run" "crun --cgroup-manager=disabled run --bundle $OUT/crun bench-crun" \
+    -n "runc run" "runc --rootless=true run --bundle $OUT/runc bench-runc" \
+    -n "podman run --rm" "$PODMAN run --rm --cgroups=disabled --network none localhost/bench:latest /bin/true" \
+    -n "podbay run --rm" "$PWD/.venv/bin/podbay run -f $OUT/true.yaml --rm --attach"
+'
+.venv/bin/python bench/breakdown.py "$OUT/true.yaml" > "$OUT/breakdown.md"
+.venv/bin/python bench/report.py "$OUT/hyperfine.json" "$OUT/breakdown.md" | tee "$OUT/report.md"
