@@ -111,17 +111,20 @@ def host_mounts_under(path: Path) -> list[str]:
         return [line for line in mountinfo if str(path) in line]
 
 
-def ensure_test_user(home: Path) -> tuple[int, int]:
-    """The unprivileged test user with its subordinate id ranges (created once; idempotent)."""
+def ensure_test_user(home: Path, name: str = TEST_USER, ranges: bool = True) -> tuple[int, int]:
+    """An unprivileged test user, with subordinate id ranges or explicitly without (idempotent)."""
     try:
-        entry = pwd.getpwnam(TEST_USER)
+        entry = pwd.getpwnam(name)
     except KeyError:
-        subprocess.run(["useradd", "--no-create-home", "--home-dir", str(home), "--shell", "/bin/sh", TEST_USER],
+        subprocess.run(["useradd", "--no-create-home", "--home-dir", str(home), "--shell", "/bin/sh", name],
                        check=True, capture_output=True)
-        entry = pwd.getpwnam(TEST_USER)
+        entry = pwd.getpwnam(name)
     for path in ("/etc/subuid", "/etc/subgid"):
         lines = Path(path).read_text().splitlines() if Path(path).exists() else []
-        if not any(line.split(":")[0] in (TEST_USER, str(entry.pw_uid)) for line in lines):
+        own = [line for line in lines if line.split(":")[0] in (name, str(entry.pw_uid))]
+        if ranges and not own:
             with open(path, "a") as file:
-                file.write(f"{TEST_USER}:{SUBID_START}:65536\n")
+                file.write(f"{name}:{SUBID_START}:65536\n")
+        elif not ranges and own:  # useradd may have given it a range: take it away
+            Path(path).write_text("".join(f"{line}\n" for line in lines if line not in own))
     return entry.pw_uid, entry.pw_gid

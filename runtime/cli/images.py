@@ -60,6 +60,10 @@ def load_command(paths: Paths, archive: str, tags: list[str]) -> int:
     except (ArchiveError, ImageStoreError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 125
+    for warning in store.warnings:
+        print(f"Warning: {warning}", file=sys.stderr)
+    if mapping.warning:
+        print(f"Warning: {mapping.warning}", file=sys.stderr)
     for record in records:
         print(f"Loaded image: {', '.join(record.names) or record.id}")
     return 0

@@ -74,6 +74,7 @@ def _hex(digest: str) -> str:
 class ImageStore:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.warnings: list[str] = []  # what unpacking could not reproduce, for the caller to show
 
     # --- layout --------------------------------------------------------------------------
 
@@ -211,11 +212,19 @@ class ImageStore:
         try:
             blob = str(self.blob_path(layer.digest))
             if mapping.identity:
-                diff_id = unpack_layer(blob, str(work)).diff_id
+                result = unpack_layer(blob, str(work))
+                diff_id, devices, unmapped = result.diff_id, result.skipped_devices, result.unmapped_owners
             else:
                 # The worker is root of the mapping: it must own the folder it fills.
                 os.chown(work, mapping.to_host(0), mapping.to_host(0, group=True))
-                diff_id = run_in_userns(mapping, "unpack", blob, str(work))["diff_id"]
+                answer = run_in_userns(mapping, "unpack", blob, str(work))
+                diff_id, devices, unmapped = answer["diff_id"], answer["skipped_devices"], answer["unmapped_owners"]
+            if devices:
+                self.warnings.append(f"layer {layer.digest[:19]}: skipped {len(devices)} device node(s) that "
+                                     f"a user namespace cannot create ({', '.join(devices[:3])})")
+            if unmapped:
+                self.warnings.append(f"layer {layer.digest[:19]}: {unmapped} file(s) belong to ids outside this "
+                                     "user namespace's mapping and are owned by the container's root instead")
             if diff_id != layer.diff_id:
                 raise ImageStoreError(f"layer {layer.digest} unpacks to {diff_id}, but the image config "
                                       f"says {layer.diff_id}: the image is corrupt")

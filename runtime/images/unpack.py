@@ -10,6 +10,9 @@
   ``user.overlay.opaque`` (for ``userxattr`` mounts in a user namespace) and, where allowed,
   ``trusted.overlay.opaque``.
 - Device nodes that cannot be created (in a user namespace) are skipped and counted.
+- Owners outside the user namespace's mapping (a single-id rootless mapping, or ids above
+  65535) cannot be set: such entries keep the namespace root as owner and are counted,
+  as podman's ``ignore_chown_errors`` does.
 - Owners are the tar's ids: the caller runs this inside a user namespace whose mapping
   shifts them (see idmap.py), or as root for the host mapping.
 
@@ -42,6 +45,7 @@ class UnpackResult:
     diff_id: str
     entries: int = 0
     skipped_devices: list[str] = field(default_factory=list)
+    unmapped_owners: int = 0
 
 
 class _HashingReader:
@@ -182,7 +186,12 @@ class _Applier:
         return True
 
     def set_metadata(self, member: tarfile.TarInfo, path: str) -> None:
-        os.chown(path, member.uid, member.gid, follow_symlinks=False)
+        try:
+            os.chown(path, member.uid, member.gid, follow_symlinks=False)
+        except OSError as err:
+            if err.errno != errno.EINVAL:  # EINVAL: the id has no mapping in this user namespace
+                raise
+            self.result.unmapped_owners += 1
         for key, value in (member.pax_headers or {}).items():
             if key.startswith("SCHILY.xattr."):
                 name = key[len("SCHILY.xattr."):]

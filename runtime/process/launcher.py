@@ -78,6 +78,7 @@ def prepare(pod: Pod, container: Container, paths: Paths, rootfs_mode: str = "ov
             layers = store.ensure_layers(image, mapping)
     except ImageStoreError as err:
         raise LaunchError(f"container {container.name}: image {container.image}: {err}") from err
+    warnings += store.warnings
     paths.containers.mkdir(parents=True, exist_ok=True)
     paths.containers.chmod(0o711)
     directory = paths.containers / os.urandom(8).hex()

@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
 
             result = unpack_layer(args[0], args[1])
             channel.send("done", diff_id=result.diff_id, entries=result.entries,
-                         skipped_devices=result.skipped_devices)
+                         skipped_devices=result.skipped_devices, unmapped_owners=result.unmapped_owners)
         elif job == "remove":
             import shutil  # noqa: PLC0415
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from podbay.runtime.rootfs.defaults import MASKED_PATHS
-from tests.podbay_harness import Podbay, host_mounts_under, pod, shell
+from tests.imagebuilder import Entry, build_image, busybox_layer
+from tests.podbay_harness import Podbay, ensure_test_user, host_mounts_under, pod, shell
 
 DEFAULT_CAPS = 0xA80425FB  # containerd's 14 default capabilities
 
@@ -282,3 +283,52 @@ def test_personality_allows_only_its_harmless_values(podbay: Podbay) -> None:
     assert allowed.returncode == 0, allowed.stderr
     denied = podbay.run(pod(command=["/probe", "personality"]))
     assert denied.stdout.strip() == "denied ENOSYS"
+
+
+def test_ctrl_c_is_forwarded_as_sigint(podbay: Podbay) -> None:
+    runner = podbay.start(shell("trap 'echo got-int; exit 130' INT; echo ready; while true; do sleep 0.1; done"))
+    assert runner.stdout is not None
+    assert runner.stdout.readline().strip() == "ready"
+    runner.send_signal(signal.SIGINT)
+    out, err = runner.communicate(timeout=30)
+    assert runner.returncode == 130 and "got-int" in out, err
+
+
+def test_device_nodes_in_a_layer_are_skipped_where_they_cannot_be_made(podbay: Podbay, workdir: Path) -> None:
+    archive = workdir / f"devices-{podbay.uid}.tar"
+    build_image(archive, "localhost/devices:1", [busybox_layer([Entry("mydev", "chardev")])])
+    loaded = podbay.cli("image", "load", str(podbay.give(archive)))
+    assert loaded.returncode == 0, loaded.stderr
+    # Both stores unpack inside a user namespace, where mknod of a real device is refused.
+    assert "skipped 1 device node(s) that a user namespace cannot create (mydev)" in loaded.stderr
+    done = podbay.run(shell("ls /mydev", image="localhost/devices:1"))
+    assert done.returncode != 0 and "No such file" in done.stderr
+
+
+@pytest.mark.rootless
+@pytest.mark.images
+def test_a_user_without_subordinate_ids_gets_one_id_and_a_warning(workdir: Path, probe_image: Path) -> None:
+    home = workdir / "noids"
+    uid, gid = ensure_test_user(home, "podbay-noids", ranges=False)
+    home.mkdir(exist_ok=True)
+    os.chown(home, uid, gid)
+    store = Podbay(home, uid, gid)
+    assert store.cli("image", "load", str(store.give(probe_image))).returncode == 0
+    done = store.run(shell("id -u; cat /proc/self/uid_map"))
+    assert done.returncode == 0, done.stderr
+    assert "has no range in /etc/subuid" in done.stderr and "usermod --add-subuids" in done.stderr
+    assert done.stdout.split() == ["0", "0", str(uid), "1"]
+
+
+def test_bad_input_gets_a_clear_error_and_leaves_nothing(podbay: Podbay) -> None:
+    missing = podbay.cli("run", "-f", "/no/such/pod.yaml", "--rm", "--attach")
+    assert missing.returncode == 125 and "/no/such/pod.yaml" in missing.stderr and "Traceback" not in missing.stderr
+    invalid = podbay.run("apiVersion: v1\nkind: Pod\nmetadata: {name: BAD_NAME}\nspec: {containers: []}\n")
+    assert invalid.returncode == 125 and "metadata.name" in invalid.stderr and "Traceback" not in invalid.stderr
+    two = podbay.run({**pod(), "spec": {"containers": [pod()["spec"]["containers"][0],
+                                                       {**pod()["spec"]["containers"][0], "name": "b"}]}})
+    assert two.returncode == 125 and "one container" in two.stderr
+    detached = podbay.cli("run", "-f", "/dev/null")
+    assert detached.returncode == 125 and "--rm --attach" in detached.stderr
+    bad_image = podbay.cli("image", "load", "/etc/hostname")
+    assert bad_image.returncode == 125 and "not an image archive" in bad_image.stderr
