@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests import imagebuilder
-from tests.podbay_harness import Podbay, ensure_test_user
+from tests.podbay_harness import Podbay, ensure_test_user, portable_install, user_store
 
 REPO = Path(__file__).resolve().parents[1]
 MANIFESTS = REPO / "tests" / "manifests"
@@ -95,10 +95,14 @@ def probe_image(workdir: Path, probe_binary: Path) -> Path:
     return workdir / "probe.tar"
 
 
-def _store(home: Path, uid: int, gid: int, images: list[Path]) -> Podbay:
-    home.mkdir(mode=0o755)
-    os.chown(home, uid, gid)
-    podbay = Podbay(home, uid, gid)
+@pytest.fixture(scope="session")
+def portable_podbay(workdir: Path) -> Path:
+    """Where an unprivileged test user's podbay is installed (see portable_install)."""
+    return portable_install(workdir / "install")
+
+
+def _store(home: Path, uid: int, gid: int, images: list[Path], install: Path | None = None) -> Podbay:
+    podbay = user_store(home, uid, gid, install)
     for image in images:
         loaded = podbay.cli("image", "load", str(podbay.give(image)))
         assert loaded.returncode == 0, loaded.stderr
@@ -111,9 +115,10 @@ def root_podbay(workdir: Path, probe_image: Path) -> Podbay:
 
 
 @pytest.fixture(scope="session")
-def rootless_podbay(workdir: Path, probe_image: Path) -> Podbay:
+def rootless_podbay(workdir: Path, probe_image: Path, portable_podbay: Path) -> Podbay:
     uid, gid = ensure_test_user(workdir / "rootless")
-    return _store(workdir / "rootless", uid, gid, [probe_image, probe_image.with_name("probe-app.tar")])
+    return _store(workdir / "rootless", uid, gid, [probe_image, probe_image.with_name("probe-app.tar")],
+                  portable_podbay)
 
 
 @pytest.fixture(params=[pytest.param("root", marks=[pytest.mark.root, pytest.mark.images]),

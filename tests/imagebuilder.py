@@ -53,8 +53,8 @@ def busybox_static() -> str:
 def busybox_layer(extra: list[Entry] | None = None) -> list[Entry]:
     binary = Path(busybox_static()).read_bytes()
     applets = subprocess.run([BUSYBOX, "--list-full"], capture_output=True, text=True, check=True).stdout.split()
-    entries = [Entry(d, "dir", mode=0o755) for d in ("bin", "sbin", "usr", "usr/bin", "usr/sbin", "etc", "home", "proc", "dev", "sys",
-                                                       "var", "run")]
+    folders = ("bin", "sbin", "usr", "usr/bin", "usr/sbin", "etc", "home", "proc", "dev", "sys", "var", "run")
+    entries = [Entry(d, "dir", mode=0o755) for d in folders]
     entries += [Entry("tmp", "dir", mode=0o1777), Entry("root", "dir", mode=0o700),
                 Entry("home/app", "dir", mode=0o755, uid=1000, gid=1000),
                 Entry("bin/busybox", data=binary, mode=0o755),

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-PODBAY = [sys.executable, "-m", "podbay.runtime.cli.main"]
+PODBAY_MODULE = ["-m", "podbay.runtime.cli.main"]
+PODBAY = [sys.executable, *PODBAY_MODULE]
 TEST_USER = "podbay-test"
 SUBID_START = 400000
 
@@ -48,6 +49,7 @@ class Podbay:
     uid: int = 0
     gid: int = 0
     extra_env: dict[str, str] = field(default_factory=dict)
+    command: list[str] = field(default_factory=lambda: list(PODBAY))
 
     @property
     def data_dir(self) -> Path:
@@ -68,7 +70,7 @@ class Podbay:
         kwargs: dict[str, Any] = {}
         if self.uid:
             kwargs = {"user": self.uid, "group": self.gid, "extra_groups": []}
-        return subprocess.run([*PODBAY, *args], capture_output=True, text=True, timeout=timeout, env=self.env(),
+        return subprocess.run([*self.command, *args], capture_output=True, text=True, timeout=timeout, env=self.env(),
                               cwd=str(self.home), input=stdin, check=False, **kwargs)
 
     def manifest_file(self, manifest: dict[str, Any] | str) -> str:
@@ -90,7 +92,7 @@ class Podbay:
         """``podbay run`` in the background, its output piped (the manifest file is removed at once:
         podbay has read it before the container's first output)."""
         kwargs: dict[str, Any] = {"user": self.uid, "group": self.gid, "extra_groups": []} if self.uid else {}
-        return subprocess.Popen([*PODBAY, "run", "-f", self.manifest_file(manifest), "--rm", "--attach"],
+        return subprocess.Popen([*self.command, "run", "-f", self.manifest_file(manifest), "--rm", "--attach"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env(),
                                 cwd=str(self.home), **kwargs)
 
@@ -104,6 +106,54 @@ class Podbay:
         shutil.copy(path, target)
         os.chown(target, self.uid, self.gid)
         return target
+
+
+def portable_command() -> list[str]:
+    """The base interpreter the venv was made from, running podbay's CLI module."""
+    return [os.path.realpath(getattr(sys, "_base_executable", sys.executable)), *PODBAY_MODULE]
+
+
+def portable_install(target: Path) -> Path:
+    """podbay and its Python dependencies copied where any user can read them (run with
+    ``portable_command()`` and ``PYTHONPATH=target``).
+
+    The test user must run podbay, but the clone (and its .venv) may sit where only root can
+    look (/root). The copy runs on the base interpreter the venv was made from, with
+    PYTHONPATH; podbay's re-exec'd children find their imports from the parent.
+    """
+    import compileall  # noqa: PLC0415
+
+    import prctl  # type: ignore[import-untyped]  # noqa: PLC0415
+    import pyseccomp  # type: ignore[import-untyped]  # noqa: PLC0415
+    import yaml  # noqa: PLC0415
+
+    (target / "podbay").mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(REPO / "runtime", target / "podbay" / "runtime", ignore=ignore)
+    shutil.copytree(REPO / "tui", target / "podbay" / "tui", ignore=ignore)
+    site = Path(yaml.__file__).parents[1]
+    for name in ("yaml", "_yaml"):
+        if (site / name).is_dir():
+            shutil.copytree(site / name, target / name, ignore=ignore)
+    for module in (prctl, pyseccomp):
+        shutil.copy(module.__file__, target)
+    for extension in site.glob("_prctl*.so"):
+        shutil.copy(extension, target)
+    compileall.compile_dir(target, quiet=1)
+    for path in [target, *target.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return target
+
+
+def user_store(home: Path, uid: int, gid: int, install: Path | None = None) -> Podbay:
+    """A podbay store for this user; an unprivileged one runs the portable install."""
+    home.mkdir(mode=0o755, exist_ok=True)
+    os.chown(home, uid, gid)
+    podbay = Podbay(home, uid, gid)
+    if install is not None:
+        podbay.command = portable_command()
+        podbay.extra_env["PYTHONPATH"] = str(install)
+    return podbay
 
 
 def host_mounts_under(path: Path) -> list[str]:

@@ -12,7 +12,7 @@ import pytest
 
 from podbay.runtime.rootfs.defaults import MASKED_PATHS
 from tests.imagebuilder import Entry, build_image, busybox_layer
-from tests.podbay_harness import Podbay, ensure_test_user, host_mounts_under, pod, shell
+from tests.podbay_harness import Podbay, ensure_test_user, host_mounts_under, pod, shell, user_store
 
 DEFAULT_CAPS = 0xA80425FB  # containerd's 14 default capabilities
 
@@ -307,12 +307,11 @@ def test_device_nodes_in_a_layer_are_skipped_where_they_cannot_be_made(podbay: P
 
 @pytest.mark.rootless
 @pytest.mark.images
-def test_a_user_without_subordinate_ids_gets_one_id_and_a_warning(workdir: Path, probe_image: Path) -> None:
+def test_a_user_without_subordinate_ids_gets_one_id_and_a_warning(workdir: Path, probe_image: Path,
+                                                                  portable_podbay: Path) -> None:
     home = workdir / "noids"
     uid, gid = ensure_test_user(home, "podbay-noids", ranges=False)
-    home.mkdir(exist_ok=True)
-    os.chown(home, uid, gid)
-    store = Podbay(home, uid, gid)
+    store = user_store(home, uid, gid, portable_podbay)
     assert store.cli("image", "load", str(store.give(probe_image))).returncode == 0
     done = store.run(shell("id -u; cat /proc/self/uid_map"))
     assert done.returncode == 0, done.stderr
