@@ -23,10 +23,21 @@ Sync points, numbered on both sides (the launcher's are in launcher.py)::
 from __future__ import annotations
 
 import os
+import resource
 import signal
+import socket
 import sys
 
+import prctl as pyprctl  # python-prctl
+
+# Everything the init needs is imported here, at start: after it enters the user namespace it
+# may no longer read podbay's files (an install under /root is not readable by the mapped
+# root), and after pivot_root the host's files are gone.
 from podbay.runtime.process.channel import ENV_FD, Channel
+from podbay.runtime.process.users import resolve
+from podbay.runtime.rootfs import copy as _copy  # noqa: F401 - the copy fallback, imported early
+from podbay.runtime.rootfs import mount as rootfs
+from podbay.runtime.rootfs.securejoin import secure_join
 from podbay.runtime.syscalls import (
     CLONE_NEWCGROUP,
     CLONE_NEWIPC,
@@ -79,8 +90,6 @@ def _setgroups_allowed() -> bool:
 
 
 def _drop_capabilities(keep: list[int]) -> None:
-    import prctl as pyprctl  # noqa: PLC0415 - python-prctl
-
     last = max(pyprctl.ALL_CAPS)
     try:
         with open("/proc/sys/kernel/cap_last_cap") as file:
@@ -113,16 +122,6 @@ def _exec(process: dict[str, Any]) -> NoReturn:
 
 
 def _container(channel: Channel, plan: dict[str, Any]) -> NoReturn:
-    # Everything this process will need is imported now: after pivot_root the host's files are gone.
-    import resource  # noqa: PLC0415
-    import socket  # noqa: PLC0415
-
-    import prctl as pyprctl  # noqa: PLC0415, F401 - python-prctl, used by _drop_capabilities
-
-    from podbay.runtime.process.users import resolve  # noqa: PLC0415
-    from podbay.runtime.rootfs import mount as rootfs  # noqa: PLC0415
-    from podbay.runtime.rootfs.securejoin import secure_join  # noqa: PLC0415
-
     process = plan["process"]
     prctl(PR_SET_DUMPABLE, 0)  # nothing in the container may ptrace or read us while we set up
     if "net" in plan["namespaces"]:

@@ -5,11 +5,20 @@ Jobs: ``unpack BLOB TARGET`` applies a layer; ``remove PATH`` deletes a folder. 
 
 from __future__ import annotations
 
+# Everything is imported before entering the user namespace: its root may not be able to read
+# podbay's files (an install under /root).
+import contextlib
+import gzip  # noqa: F401 - used by unpack.open_decompressed
 import os
+import shutil
 import sys
 
+from podbay.runtime.images.unpack import unpack_layer
 from podbay.runtime.process.channel import ENV_FD, Channel
 from podbay.runtime.syscalls import CLONE_NEWUSER, unshare
+
+with contextlib.suppress(ImportError):
+    import zstandard  # type: ignore[import-not-found]  # noqa: F401 - optional, for zstd layers
 
 
 def become_root(channel: Channel) -> None:
@@ -31,14 +40,10 @@ def main(argv: list[str] | None = None) -> int:
         job, args = argv[0], argv[1:]
         stage = job
         if job == "unpack":
-            from podbay.runtime.images.unpack import unpack_layer  # noqa: PLC0415
-
             result = unpack_layer(args[0], args[1])
             channel.send("done", diff_id=result.diff_id, entries=result.entries,
                          skipped_devices=result.skipped_devices, unmapped_owners=result.unmapped_owners)
         elif job == "remove":
-            import shutil  # noqa: PLC0415
-
             shutil.rmtree(args[0])
             channel.send("done")
         else:

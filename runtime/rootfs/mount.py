@@ -78,7 +78,7 @@ def mount_root(plan: dict[str, Any], log: Any) -> str:
             if err.errno not in OVERLAY_REFUSED:
                 raise
             log(f"overlayfs refused ({err}): copying the image layers instead (slow)")
-    from podbay.runtime.rootfs.copy import merge_layers  # noqa: PLC0415
+    from podbay.runtime.rootfs.copy import merge_layers  # noqa: PLC0415 - already imported by the init
 
     copy_dir = plan["copy_dir"]
     os.makedirs(copy_dir, exist_ok=True)

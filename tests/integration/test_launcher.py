@@ -331,3 +331,16 @@ def test_bad_input_gets_a_clear_error_and_leaves_nothing(podbay: Podbay) -> None
     assert detached.returncode == 125 and "--rm --attach" in detached.stderr
     bad_image = podbay.cli("image", "load", "/etc/hostname")
     assert bad_image.returncode == 125 and "not an image archive" in bad_image.stderr
+
+
+def test_the_container_inherits_only_stdio(podbay: Podbay) -> None:
+    done = podbay.run(shell("ls /proc/$$/fd"))
+    assert done.stdout.split() == ["0", "1", "2"], done.stdout + done.stderr
+
+
+@pytest.mark.rootless
+@pytest.mark.images
+def test_privileged_rootless_says_what_it_cannot_give(rootless_podbay: Podbay) -> None:
+    done = rootless_podbay.run(shell("grep CapEff /proc/self/status", security={"privileged": True}))
+    assert done.returncode == 0, done.stderr
+    assert "privileged in a rootless pod gives every capability inside the user namespace only" in done.stderr
