@@ -129,9 +129,12 @@ def _container(channel: Channel, plan: dict[str, Any]) -> NoReturn:
         set_loopback_up()
     Stage.name = "root filesystem"
     root = plan["rootfs"]["target"]
-    rootfs.mount_root(plan["rootfs"], lambda message: channel.send("log", message=message))
+    def log(message: str) -> None:
+        channel.send("log", message=message)
+
+    rootfs.mount_root(plan["rootfs"], log)
     Stage.name = "mounts"
-    rootfs.mount_system(root, plan)
+    rootfs.mount_system(root, plan, log)
     if "uts" in plan["namespaces"]:
         Stage.name = "hostname"
         socket.sethostname(plan["hostname"])

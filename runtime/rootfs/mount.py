@@ -88,7 +88,7 @@ def mount_root(plan: dict[str, Any], log: Any) -> str:
     return "copy"
 
 
-def mount_system(root: str, plan: dict[str, Any]) -> None:
+def mount_system(root: str, plan: dict[str, Any], log: Any) -> None:
     """/proc, /dev, /sys and the pod's /etc files under ``root``."""
     nosuid_noexec_nodev = MS_NOSUID | MS_NOEXEC | MS_NODEV
     proc = secure_join(root, "/proc")
@@ -123,8 +123,12 @@ def mount_system(root: str, plan: dict[str, Any]) -> None:
     except SyscallError:  # the host's network namespace is not ours to mount sysfs for
         bind("/sys", sys_dir, recursive=True, readonly=not plan["sys_writable"])
     if plan["cgroup2"]:
+        # The container's own cgroup (its cgroup namespace's root), read-only, as containerd mounts it.
         cgroup = os.path.join(sys_dir, "fs", "cgroup")
-        mount("cgroup2", cgroup, "cgroup2", nosuid_noexec_nodev | MS_RDONLY)
+        try:
+            mount("cgroup2", cgroup, "cgroup2", nosuid_noexec_nodev | MS_RDONLY)
+        except SyscallError as err:
+            log(f"/sys/fs/cgroup is not mounted ({err})")
 
     for inside, source in plan["etc_files"].items():
         target = secure_join(root, inside)
