@@ -30,7 +30,7 @@ def test_an_unexpected_message_is_a_protocol_error() -> None:
 
 def test_silence_is_a_timeout_not_a_hang() -> None:
     parent, _theirs = Channel.pair()
-    with pytest.raises(ProtocolError, match="no answer within 0.05 s"):
+    with pytest.raises(ProtocolError, match=r"no answer within 0\.05 s"):
         parent.recv("pid", timeout=0.05)
 
 
