@@ -18,6 +18,11 @@ class Paths:
     data_dir: Path
     run_dir: Path
 
+    def __post_init__(self) -> None:
+        # Absolute always: the container's init changes directory before it uses them.
+        object.__setattr__(self, "data_dir", Path(os.path.abspath(self.data_dir)))
+        object.__setattr__(self, "run_dir", Path(os.path.abspath(self.run_dir)))
+
     @property
     def images(self) -> Path:
         return self.data_dir / "images"
