@@ -27,6 +27,7 @@ import resource
 import signal
 import socket
 import sys
+import warnings  # noqa: F401 - os.execvpe imports it (in os.get_exec_path), after pivot_root
 
 import prctl as pyprctl  # python-prctl
 
