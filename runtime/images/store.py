@@ -237,5 +237,8 @@ class ImageStore:
             raise ImageStoreError(f"layer {layer.digest}: {err}") from err
         finally:
             if work.exists():
-                remove_tree(str(work), mapping)
+                try:
+                    remove_tree(str(work), mapping)
+                except (UsernsError, OSError) as err:  # keep the first error; say what is left
+                    self.warnings.append(f"could not remove {work}: {err}")
 

@@ -54,6 +54,7 @@ from podbay.runtime.syscalls import (
     prctl,
     set_loopback_up,
     set_no_new_privs,
+    setns,
     unshare,
 )
 
@@ -80,6 +81,44 @@ def _become_root(channel: Channel) -> None:
         os._exit(255)
     os.setresgid(0, 0, 0)
     os.setresuid(0, 0, 0)
+
+
+def _join(join: dict[str, int]) -> None:
+    """Enter the pod's namespaces, held open by the launcher: the user namespace first (it gives
+    the capabilities the others need), then its mount namespace (the pod's tmpfs volumes), net, ipc, uts."""
+    Stage.name = "join pod namespaces"
+    if "user" in join:
+        setns(join["user"], CLONE_NEWUSER)
+        os.setresgid(0, 0, 0)
+        os.setresuid(0, 0, 0)
+    for name in ("mnt", "net", "ipc", "uts"):
+        if name in join:
+            Stage.name = f"join pod {name} namespace"
+            setns(join[name], NAMESPACE_FLAGS[name])
+    for fd in join.values():
+        os.close(fd)
+
+
+def _sandbox(channel: Channel, plan: dict[str, Any]) -> NoReturn:
+    """The pod's sandbox: create the namespaces every container of the pod joins, set them up, and
+    exit once the launcher holds them open (so no process per pod stays behind to hold them)."""
+    if plan["userns"]:
+        _become_root(channel)
+    Stage.name = "pod namespaces"
+    unshare(sum(NAMESPACE_FLAGS[name] for name in plan["namespaces"]))
+    rootfs.make_slave()
+    if "uts" in plan["namespaces"]:
+        Stage.name = "hostname"
+        socket.sethostname(plan["hostname"])
+    if "net" in plan["namespaces"]:
+        Stage.name = "loopback"
+        set_loopback_up()
+    for volume in plan["tmpfs"]:
+        Stage.name = f"volume {volume['name']}"
+        rootfs.mount_tmpfs_volume(volume)
+    channel.send("sandbox")
+    channel.recv("release")
+    os._exit(0)
 
 
 def _setgroups_allowed() -> bool:
@@ -136,6 +175,8 @@ def _container(channel: Channel, plan: dict[str, Any]) -> NoReturn:
     rootfs.mount_root(plan["rootfs"], log)
     Stage.name = "mounts"
     rootfs.mount_system(root, plan, log)
+    Stage.name = "volume mounts"
+    rootfs.mount_volumes(root, plan["mounts"])
     if "uts" in plan["namespaces"]:
         Stage.name = "hostname"
         socket.sethostname(plan["hostname"])
@@ -186,7 +227,11 @@ def main() -> None:
         if message is None:
             os._exit(255)
         plan: dict[str, Any] = message["plan"]
-        if plan["userns"]:
+        if plan.get("sandbox"):
+            _sandbox(channel, plan)
+        if plan.get("join"):
+            _join(plan["join"])
+        elif plan["userns"]:
             _become_root(channel)
         Stage.name = "namespaces"
         unshare(sum(NAMESPACE_FLAGS[name] for name in plan["namespaces"]))

@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from podbay.runtime.idmap import IdMapError, IdMapping, default_mapping, write_mapping
+from podbay.runtime.idmap import IdMapError, IdMapping, write_mapping
 from podbay.runtime.images.store import ImageRecord, ImageStore, ImageStoreError
 from podbay.runtime.paths import Paths
 from podbay.runtime.process import plan as planner
 from podbay.runtime.process.channel import ENV_FD, Channel, ChildError, ProtocolError
 from podbay.runtime.process.userns import UsernsError, python_argv, remove_tree
-from podbay.runtime.spec.pod import Container, Pod, spec_of
+from podbay.runtime.spec.pod import Container, Pod
 
 INIT = "podbay.runtime.process.init"
 HANDSHAKE_TIMEOUT = 60.0  # generous: the copy fallback copies a whole image before answering
@@ -65,14 +65,13 @@ def _owned_dir(path: Path, mapping: IdMapping, mode: int = 0o755) -> None:
         os.chown(path, mapping.to_host(0), mapping.to_host(0, group=True))
 
 
-def prepare(pod: Pod, container: Container, paths: Paths, rootfs_mode: str = "overlay") -> Launch:
+def prepare(pod: Pod, container: Container, paths: Paths, context: planner.PodContext,
+            rootfs_mode: str = "overlay") -> Launch:
     """Everything up to the fork: image, layers for the pod's id mapping, the container's folder, the plan."""
     store = ImageStore(paths.images)
     image = find_image(store, container)
-    mapping = default_mapping(spec_of(pod).host_users)
-    warnings = [mapping.warning] if mapping.warning else []
-    if spec_of(pod).host_users and os.geteuid() != 0:
-        warnings.append("hostUsers: true is ignored in a rootless pod: it always has its own user namespace")
+    mapping = context.mapping
+    warnings: list[str] = []
     try:
         with store.locked():
             layers = store.ensure_layers(image, mapping)
@@ -87,10 +86,9 @@ def prepare(pod: Pod, container: Container, paths: Paths, rootfs_mode: str = "ov
         directory.mkdir(mode=0o711)
         for name in ("upper", "work", "rootfs", "copy"):
             _owned_dir(directory / name, mapping)
-        (directory / "etc").mkdir(mode=0o755)
         built = planner.build(pod, container, image.image_config, layers_dir=layers[0].parent if layers else directory,
                               lower=[p.name for p in reversed(layers)], container_dir=directory,
-                              mapping=mapping, profiles_dir=paths.seccomp_profiles,
+                              context=context, profiles_dir=paths.seccomp_profiles,
                               cache_dir=paths.run_dir / "cache", rootfs_mode=rootfs_mode)
     except planner.PlanError as err:
         cleanup(launch)
@@ -103,27 +101,49 @@ def prepare(pod: Pod, container: Container, paths: Paths, rootfs_mode: str = "ov
     return launch
 
 
-def start(launch: Launch, stdin: IO[bytes] | int | None, stdout: IO[bytes] | int | None,
-          stderr: IO[bytes] | int | None, on_log: object = None) -> int:
-    """Run the init handshake; returns the container's pid once it has exec'd its process."""
-    name = launch.container.name
+Stdio = IO[bytes] | int | None
+
+
+def spawn_init(plan: dict[str, object], mapping: IdMapping, what: str, *, stdio: tuple[Stdio, Stdio, Stdio],
+               pass_fds: tuple[int, ...] = ()) -> tuple[subprocess.Popen[bytes], Channel]:
+    """Start the init and take it through sync points (1)-(3): plan sent, user namespace mapped."""
     channel, theirs = Channel.pair()
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), ENV_FD: str(theirs.fileno())}
     try:
-        init = subprocess.Popen(python_argv(INIT), pass_fds=[theirs.fileno()], env=env, stdin=stdin,
-                                stdout=stdout, stderr=stderr, start_new_session=True)
+        init = subprocess.Popen(python_argv(INIT), pass_fds=(theirs.fileno(), *pass_fds), env=env, stdin=stdio[0],
+                                stdout=stdio[1], stderr=stdio[2], start_new_session=True)
     except OSError as err:
         channel.close()
-        raise LaunchError(f"container {name}: cannot start the init: {err}") from err
+        raise LaunchError(f"{what}: cannot start the init: {err}") from err
     finally:
         theirs.close()
+    try:
+        channel.send("plan", plan=plan)  # (1)
+        if plan["userns"] and not plan.get("join"):
+            channel.recv("unshared", timeout=HANDSHAKE_TIMEOUT)  # (2)
+            write_mapping(init.pid, mapping)
+            channel.send("mapped")  # (3)
+    except BaseException as err:
+        channel.close()
+        init.kill()
+        init.wait()
+        if isinstance(err, ChildError):
+            raise LaunchError(f"{what}: {err.stage}: {err}") from err
+        if isinstance(err, (ProtocolError, IdMapError, OSError)):
+            raise LaunchError(f"{what}: {err}") from err
+        raise
+    return init, channel
+
+
+def start(launch: Launch, stdin: Stdio, stdout: Stdio, stderr: Stdio, on_log: object = None) -> int:
+    """Run the init handshake; returns the container's pid once it has exec'd its process."""
+    name = launch.container.name
+    join = launch.plan.get("join") or {}
+    assert isinstance(join, dict)
+    init, channel = spawn_init(launch.plan, launch.mapping, f"container {name}", stdio=(stdin, stdout, stderr),
+                               pass_fds=tuple(join.values()))
     started = False
     try:
-        channel.send("plan", plan=launch.plan)  # (1)
-        if launch.plan["userns"]:
-            channel.recv("unshared", timeout=HANDSHAKE_TIMEOUT)  # (2)
-            write_mapping(init.pid, launch.mapping)
-            channel.send("mapped")  # (3)
         message = channel.recv("pid", timeout=HANDSHAKE_TIMEOUT)  # (4)
         if message is None:
             init.wait()

@@ -16,10 +16,11 @@ from typing import Any
 
 from podbay.runtime.idmap import IdMapping
 from podbay.runtime.images.config import ImageConfig
+from podbay.runtime.pod.config import ConfigError, PodObjects, field_value, resource_value
 from podbay.runtime.process.expand import expand
 from podbay.runtime.rootfs.defaults import DEFAULT_PATH, DEVICES, MASKED_PATHS, READONLY_PATHS
 from podbay.runtime.security.capabilities import CAPABILITY_NUMBERS, container_capabilities
-from podbay.runtime.spec.pod import Container, Pod, SeccompProfile, meta_of, spec_of
+from podbay.runtime.spec.pod import Container, EnvVarSource, Pod, SeccompProfile, meta_of, spec_of
 
 NOFILE_SOFT = 1024  # the soft limit systemd gives services (and so containerd's containers)
 
@@ -34,6 +35,18 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass
+class PodContext:
+    """What a container takes from its pod: the sandbox's namespaces and files, volumes, objects."""
+
+    mapping: IdMapping
+    join: dict[str, int]  # namespace -> file descriptor held open by the launcher
+    etc_files: dict[str, str]  # /etc/hosts, /etc/hostname, /etc/resolv.conf -> the pod's copies
+    volumes: dict[str, str]  # volume name -> host path to bind
+    objects: PodObjects = field(default_factory=PodObjects)
+    pod_ip: str = ""
+
+
 def resolve_command(container: Container, image: ImageConfig) -> list[str]:
     """Kubernetes: ``command`` replaces the ENTRYPOINT (and drops the image's CMD); ``args`` replaces CMD."""
     if container.command:
@@ -41,16 +54,49 @@ def resolve_command(container: Container, image: ImageConfig) -> list[str]:
     return list(image.entrypoint) + (list(container.args) if container.args else list(image.cmd))
 
 
-def container_env(container: Container, image: ImageConfig, hostname: str) -> tuple[list[str], dict[str, str]]:
-    """The image's env overridden by the container's (each value expanded against the ones before it)."""
+def _env_value(pod: Pod, container: Container, source: EnvVarSource, context: PodContext) -> str | None:
+    objects = context.objects
+    if source.config_map_key_ref is not None:
+        ref = source.config_map_key_ref
+        value = objects.key("ConfigMap", ref.name, ref.key, ref.optional)
+    elif source.secret_key_ref is not None:
+        ref2 = source.secret_key_ref
+        value = objects.key("Secret", ref2.name, ref2.key, ref2.optional)
+    elif source.field_ref is not None:
+        return field_value(pod, source.field_ref, pod_ip=context.pod_ip)
+    elif source.resource_field_ref is not None:
+        return resource_value(pod, container, source.resource_field_ref)
+    else:
+        return None
+    return None if value is None else value.decode("utf-8", "replace")
+
+
+def own_env(pod: Pod, container: Container, context: PodContext) -> dict[str, str]:
+    """The kubelet's makeEnvironmentVariables: envFrom (with prefixes), then env in order, each value
+    expanded against the variables before it; a missing non-optional reference is a ConfigError."""
     own: dict[str, str] = {}
+    for source in container.env_from:
+        if source.config_map_ref is not None:
+            values = context.objects.get("ConfigMap", source.config_map_ref.name, source.config_map_ref.optional)
+        elif source.secret_ref is not None:
+            values = context.objects.get("Secret", source.secret_ref.name, source.secret_ref.optional)
+        else:
+            continue
+        for key, raw in (values or {}).items():
+            own[source.prefix + key] = raw.decode("utf-8", "replace")
     for var in container.env:
         if var.value_from is not None:
-            raise PlanError(f"container {container.name}: env {var.name}: valueFrom is not supported yet "
-                            "(it comes with pod configuration, issue 5)")
-        own[var.name] = expand(var.value, own)
-    if container.env_from:
-        raise PlanError(f"container {container.name}: envFrom is not supported yet (issue 5)")
+            resolved = _env_value(pod, container, var.value_from, context)
+            if resolved is not None:
+                own[var.name] = resolved
+        else:
+            own[var.name] = expand(var.value, own)
+    return own
+
+
+def container_env(container: Container, image: ImageConfig, hostname: str,
+                  own: dict[str, str]) -> list[str]:
+    """The image's env overridden by the container's own (see own_env)."""
     merged: dict[str, str] = {}
     for entry in image.env:
         name, _, value = entry.partition("=")
@@ -58,7 +104,7 @@ def container_env(container: Container, image: ImageConfig, hostname: str) -> tu
     merged.setdefault("PATH", DEFAULT_PATH)
     merged["HOSTNAME"] = hostname
     merged.update(own)
-    return [f"{k}={v}" for k, v in merged.items()], own
+    return [f"{k}={v}" for k, v in merged.items()]
 
 
 def check_run_as_non_root(pod: Pod, container: Container, image: ImageConfig) -> None:
@@ -113,6 +159,11 @@ def _rlimits() -> list[list[int]]:
     # Never above the hard limit we have (raising it needs CAP_SYS_RESOURCE, which root lacks on some hosts).
     return [[resource.RLIMIT_NOFILE, min(NOFILE_SOFT, hard) if hard != resource.RLIM_INFINITY else NOFILE_SOFT,
              hard]]
+
+
+def pod_hostname(pod: Pod) -> str:
+    """spec.hostname, else the pod's name (at most 63 characters, as the kubelet truncates it)."""
+    return (spec_of(pod).hostname or meta_of(pod).name)[:63].rstrip("-.")
 
 
 def etc_files(pod: Pod, hostname: str) -> dict[str, str]:
@@ -172,8 +223,27 @@ def unified_cgroup() -> bool:
         return False
 
 
+def volume_mounts(container: Container, context: PodContext, env: dict[str, str]) -> list[dict[str, Any]]:
+    """The container's volumeMounts, as bind mounts the init makes (subPath resolved there, safely)."""
+    mounts = []
+    for mount in container.volume_mounts:
+        if mount.name not in context.volumes:
+            raise PlanError(f"container {container.name}: volumeMount {mount.mount_path}: no volume {mount.name!r}")
+        sub_path = expand(mount.sub_path_expr, env) if mount.sub_path_expr else mount.sub_path
+        if sub_path.startswith("/") or ".." in sub_path.split("/"):
+            raise PlanError(f"container {container.name}: volumeMount {mount.mount_path}: subPath {sub_path!r} "
+                            "must be a relative path inside the volume")
+        if mount.mount_propagation == "Bidirectional":
+            raise PlanError(f"container {container.name}: volumeMount {mount.mount_path}: mountPropagation "
+                            "Bidirectional is not supported")
+        mounts.append({"source": context.volumes[mount.name], "sub_path": sub_path, "target": mount.mount_path,
+                       "readonly": mount.read_only,
+                       "propagation": "rslave" if mount.mount_propagation == "HostToContainer" else "private"})
+    return mounts
+
+
 def build(pod: Pod, container: Container, image: ImageConfig, *, layers_dir: Path, lower: list[str],
-          container_dir: Path, mapping: IdMapping, profiles_dir: Path, cache_dir: Path,
+          container_dir: Path, context: PodContext, profiles_dir: Path, cache_dir: Path,
           rootfs_mode: str = "overlay") -> Plan:
     warnings: list[str] = []
     sc, psc = container.security_context, spec_of(pod).security_context
@@ -189,33 +259,31 @@ def build(pod: Pod, container: Container, image: ImageConfig, *, layers_dir: Pat
     except ValueError as err:
         raise PlanError(f"container {container.name}: securityContext.capabilities: {err}") from err
     check_run_as_non_root(pod, container, image)
-    hostname = (spec_of(pod).hostname or meta_of(pod).name)[:63]
-    env, own_env = container_env(container, image, hostname)
-    args = [expand(arg, own_env) for arg in resolve_command(container, image)]
+    hostname = pod_hostname(pod)
+    try:
+        own = own_env(pod, container, context)
+    except ConfigError as err:
+        raise PlanError(f"container {container.name}: CreateContainerConfigError: {err}") from err
+    env = container_env(container, image, hostname, own)
+    args = [expand(arg, own) for arg in resolve_command(container, image)]
     if not args:
         raise PlanError(f"container {container.name}: no command: the image has no Entrypoint or Cmd and the "
                         "container sets no command")
     seccomp_hex, seccomp_name = _seccomp(pod, container, privileged, caps, profiles_dir=profiles_dir,
                                           cache_dir=cache_dir)
     allow_escalation = sc.allow_privilege_escalation if sc else None
-    namespaces = ["mnt", "uts"]
-    namespaces += [] if spec_of(pod).host_ipc else ["ipc"]
-    namespaces += [] if spec_of(pod).host_network else ["net"]
-    namespaces += [] if spec_of(pod).host_pid else ["pid"]
+    mapping = context.mapping
+    # Net, IPC and UTS are the pod's (joined); the mount and pid namespaces are the container's own.
+    namespaces = ["mnt"] + ([] if spec_of(pod).host_pid else ["pid"])
     cgroup2 = unified_cgroup()
     namespaces += ["cgroup"] if cgroup2 else []
     unmasked = bool(sc and sc.proc_mount == "Unmasked") or privileged
     run_as_user = sc.run_as_user if sc and sc.run_as_user is not None else (psc.run_as_user if psc else None)
     run_as_group = sc.run_as_group if sc and sc.run_as_group is not None else (psc.run_as_group if psc else None)
-    files = {}
-    for inside, text in etc_files(pod, hostname).items():
-        path = container_dir / "etc" / inside.rsplit("/", 1)[1]
-        files[inside] = str(path)
-        path.write_text(text)
-        path.chmod(0o644)
     data = {
         "name": container.name,
         "userns": not mapping.identity,
+        "join": context.join,
         "namespaces": namespaces,
         "hostname": hostname,
         "rootfs": {"mode": rootfs_mode, "layers_dir": str(layers_dir), "lower": lower,
@@ -226,7 +294,8 @@ def build(pod: Pod, container: Container, image: ImageConfig, *, layers_dir: Pat
         "devices": list(DEVICES),
         "sys_writable": privileged and not rootless,
         "cgroup2": cgroup2,
-        "etc_files": files,
+        "etc_files": context.etc_files,
+        "mounts": volume_mounts(container, context, own),
         "masked": [] if unmasked else list(MASKED_PATHS),
         "readonly": [] if unmasked else list(READONLY_PATHS),
         "process": {

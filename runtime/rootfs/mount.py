@@ -25,8 +25,10 @@ from podbay.runtime.syscalls import (
     MS_REMOUNT,
     MS_SLAVE,
     MS_STRICTATIME,
+    O_PATH,
     SyscallError,
     mount,
+    open_beneath,
     pivot_root,
     umount,
 )
@@ -65,10 +67,36 @@ def _make_target(path: str, directory: bool) -> None:
             pass
 
 
+def make_slave() -> None:
+    """Mounts made from here on stay in this mount namespace (host mounts still arrive)."""
+    mount(None, "/", None, MS_REC | MS_SLAVE)
+
+
+def mount_tmpfs_volume(volume: dict[str, Any]) -> None:
+    """A pod-wide tmpfs (a Memory emptyDir, a secret) and the files it starts with."""
+    options = f"mode={volume['mode']:o}" + (f",size={volume['size']}" if volume.get("size") else "")
+    mount("tmpfs", volume["path"], "tmpfs", MS_NOSUID | MS_NODEV, options)
+    for file in volume.get("files", []):
+        write_file(volume["path"], file)
+
+
+def write_file(root: str, file: dict[str, Any]) -> None:
+    """One projected file (secret, configMap or downward API key) under ``root``, never through a symlink."""
+    path = secure_join(root, file["path"])
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        os.write(fd, bytes.fromhex(file["data"]))
+        os.fchown(fd, file.get("uid", 0), file.get("gid", 0))
+        os.fchmod(fd, file["mode"])
+    finally:
+        os.close(fd)
+
+
 def mount_root(plan: dict[str, Any], log: Any) -> str:
     """Mount the image at ``plan['target']``; returns the mode used (overlay or copy)."""
     target = plan["target"]
-    mount(None, "/", None, MS_REC | MS_SLAVE)
+    make_slave()
     if plan["mode"] == "overlay":
         os.chdir(plan["layers_dir"])  # relative lowerdirs keep the option string short
         options = f"lowerdir={':'.join(plan['lower'])},upperdir={plan['upper']},workdir={plan['work']}"
@@ -139,6 +167,63 @@ def mount_system(root: str, plan: dict[str, Any], log: Any) -> None:
             raise SyscallError(21, "bind", inside)  # EISDIR: the image has a folder where a file belongs
         _make_target(target, False)
         bind(source, target)
+
+
+def _sub_path_fd(volume: str, sub_path: str) -> int:
+    """An O_PATH descriptor of ``sub_path`` inside ``volume``, every step resolved beneath it (a symlink
+    placed or swapped in by a container cannot lead out: openat2 says EXDEV). Missing folders are created,
+    as the kubelet does, one component at a time, each beneath the last."""
+    parent = os.open(volume, O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for part in [p for p in sub_path.split("/") if p not in ("", ".")][:-1] or []:
+            try:
+                child = open_beneath(parent, part)
+            except SyscallError as err:
+                if err.errno != 2:  # ENOENT
+                    raise
+                _mkdir_beneath(parent, part)
+                child = open_beneath(parent, part)
+            os.close(parent)
+            parent = child
+        last = sub_path.rstrip("/").rsplit("/", 1)[-1]
+        try:
+            return open_beneath(parent, last)
+        except SyscallError as err:
+            if err.errno != 2:
+                raise
+            _mkdir_beneath(parent, last)
+            return open_beneath(parent, last)
+    finally:
+        os.close(parent)
+
+
+def _mkdir_beneath(path_fd: int, name: str) -> None:
+    """mkdirat needs a real directory descriptor, not O_PATH: reopen it through /proc (no path walk)."""
+    dir_fd = os.open(f"/proc/self/fd/{path_fd}", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.mkdir(name, 0o755, dir_fd=dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def mount_volumes(root: str, mounts: list[dict[str, Any]]) -> None:
+    """The container's volumeMounts: bind mounts onto targets resolved inside the image."""
+    for volume in mounts:
+        fd = None
+        source = volume["source"]
+        if volume["sub_path"]:
+            fd = _sub_path_fd(source, volume["sub_path"])
+            source = f"/proc/self/fd/{fd}"  # the resolved inode itself: nothing can be swapped after the check
+        try:
+            target = secure_join(root, volume["target"])
+            _make_target(target, os.path.isdir(source))
+            bind(source, target, recursive=True)
+            mount(None, target, None, (MS_SLAVE if volume["propagation"] == "rslave" else MS_PRIVATE) | MS_REC)
+            if volume["readonly"]:
+                remount_readonly(target)
+        finally:
+            if fd is not None:
+                os.close(fd)
 
 
 def mask_paths(root: str, plan: dict[str, Any]) -> None:

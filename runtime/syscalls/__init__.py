@@ -154,3 +154,19 @@ def set_loopback_up() -> None:
             fcntl.ioctl(sock, siocsifflags, struct.pack("16sH14x", b"lo", flags | iff_up))
         except OSError as err:
             raise SyscallError(err.errno or errno_module.EIO, "ioctl SIOCSIFFLAGS", "lo") from err
+
+
+# openat2(2) (linux/openat2.h): resolve a path without leaving a directory, whatever its symlinks say.
+RESOLVE_NO_MAGICLINKS = 0x02
+RESOLVE_BENEATH = 0x08
+_SYS_OPENAT2 = 437  # the same on x86_64 and aarch64
+O_PATH = 0o10000000
+
+
+def open_beneath(dir_fd: int, path: str, flags: int = O_PATH | os.O_CLOEXEC) -> int:
+    """Open ``path`` relative to ``dir_fd``; EXDEV if any step (``..``, a symlink) would leave it."""
+    how = struct.pack("QQQ", flags, 0, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)
+    buffer = ctypes.create_string_buffer(how, len(how))
+    return _check(_libc.syscall(ctypes.c_long(_SYS_OPENAT2), ctypes.c_int(dir_fd), _c(path),
+                                ctypes.c_void_p(ctypes.addressof(buffer)), ctypes.c_size_t(len(how))),
+                  "openat2", path)

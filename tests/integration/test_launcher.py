@@ -324,9 +324,10 @@ def test_bad_input_gets_a_clear_error_and_leaves_nothing(podbay: Podbay) -> None
     assert missing.returncode == 125 and "/no/such/pod.yaml" in missing.stderr and "Traceback" not in missing.stderr
     invalid = podbay.run("apiVersion: v1\nkind: Pod\nmetadata: {name: BAD_NAME}\nspec: {containers: []}\n")
     assert invalid.returncode == 125 and "metadata.name" in invalid.stderr and "Traceback" not in invalid.stderr
-    two = podbay.run({**pod(), "spec": {"containers": [pod()["spec"]["containers"][0],
-                                                       {**pod()["spec"]["containers"][0], "name": "b"}]}})
-    assert two.returncode == 125 and "one container" in two.stderr
+    missing_config = podbay.run(pod(command=["true"], env=[{"name": "A", "valueFrom": {
+        "configMapKeyRef": {"name": "absent", "key": "k"}}}]))
+    assert missing_config.returncode == 125
+    assert 'container main: CreateContainerConfigError: configmap "absent" not found' in missing_config.stderr
     detached = podbay.cli("run", "-f", "/dev/null")
     assert detached.returncode == 125 and "--rm --attach" in detached.stderr
     bad_image = podbay.cli("image", "load", "/etc/hostname")

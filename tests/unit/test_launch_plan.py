@@ -6,12 +6,14 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
 
-from podbay.runtime.idmap import IdMapping, _extents, read_ranges
+from podbay.runtime.idmap import HOST, IdMapping, _extents, read_ranges
 from podbay.runtime.images.config import ImageConfig
+from podbay.runtime.pod.config import ConfigError, PodObjects
 from podbay.runtime.process import plan
 from podbay.runtime.process.expand import expand
 from podbay.runtime.process.users import UserError, resolve
@@ -93,17 +95,41 @@ def test_command_resolution_against_the_image(fields: str, want: list[str]) -> N
     assert plan.resolve_command(container, image) == want  # type: ignore[arg-type]
 
 
+def _context(objects: PodObjects | None = None) -> plan.PodContext:
+    return plan.PodContext(HOST, {}, {}, {}, objects or PodObjects())
+
+
 def test_env_image_then_container_with_expansion() -> None:
-    _, container = _pod("env: [{name: A, value: one}, {name: B, value: $(A)-two}, {name: PATH, value: /x}]")
-    env, own = plan.container_env(container, ImageConfig(env=["PATH=/img", "IMG=1", "A=img"]), "host")  # type: ignore[arg-type]
-    assert env == ["PATH=/x", "IMG=1", "A=one", "HOSTNAME=host", "B=one-two"]
+    pod, container = _pod("env: [{name: A, value: one}, {name: B, value: $(A)-two}, {name: PATH, value: /x}]")
+    own = plan.own_env(pod, container, _context())  # type: ignore[arg-type]
     assert own == {"A": "one", "B": "one-two", "PATH": "/x"}
+    env = plan.container_env(container, ImageConfig(env=["PATH=/img", "IMG=1", "A=img"]), "host", own)  # type: ignore[arg-type]
+    assert env == ["PATH=/x", "IMG=1", "A=one", "HOSTNAME=host", "B=one-two"]
 
 
-def test_value_from_is_refused_until_it_is_supported() -> None:
-    _, container = _pod("env: [{name: A, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]")
-    with pytest.raises(plan.PlanError, match="valueFrom is not supported yet"):
-        plan.container_env(container, ImageConfig(), "h")  # type: ignore[arg-type]
+def test_env_from_and_value_from_follow_the_kubelet() -> None:
+    objects = PodObjects("default", {"cfg": {"K": b"v", "OTHER": b"o"}}, {"sec": {"pw": b"s3"}})
+    pod, container = _pod("""envFrom: [{configMapRef: {name: cfg}, prefix: CM_}, {secretRef: {name: sec}}]
+    env:
+    - {name: FROM_CM, valueFrom: {configMapKeyRef: {name: cfg, key: K}}}
+    - {name: NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+    - {name: UID, valueFrom: {fieldRef: {fieldPath: metadata.uid}}}
+    - {name: GONE, valueFrom: {configMapKeyRef: {name: nope, key: K, optional: true}}}
+    - {name: BOTH, value: $(CM_K)-$(pw)}""")
+    own = plan.own_env(pod, container, _context(objects))  # type: ignore[arg-type]
+    assert own == {"CM_K": "v", "CM_OTHER": "o", "pw": "s3", "FROM_CM": "v", "NAME": "p",
+                   "UID": "11111111-2222-3333-4444-555555555555", "BOTH": "v-s3"}
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ("env: [{name: A, valueFrom: {configMapKeyRef: {name: nope, key: K}}}]", 'configmap "nope" not found'),
+    ("env: [{name: A, valueFrom: {secretKeyRef: {name: sec, key: nokey}}}]",
+     "couldn't find key nokey in Secret default/sec"),
+])
+def test_missing_references_are_the_kubelets_config_errors(fields: str, message: str) -> None:
+    pod, container = _pod(fields)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        plan.own_env(pod, container, _context(PodObjects("default", {}, {"sec": {"pw": b""}})))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(("fields", "image_user", "message"), [

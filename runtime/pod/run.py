@@ -1,0 +1,188 @@
+"""Run a whole pod in the foreground: sandbox, init containers one by one, then the app containers
+together; output on the terminal (prefixed by container when there are several); signals forwarded;
+everything removed at the end.
+
+The exit code: the first failed init container's, else 0 when every app container succeeded, else
+the code of the first app container (in spec order) that failed. Ordering beyond that, restarts and
+probes come with the supervisor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import signal
+import sys
+from collections.abc import Callable
+from types import FrameType
+
+from podbay.runtime.paths import Paths
+from podbay.runtime.pod import sandbox as pod_sandbox
+from podbay.runtime.pod.config import PodObjects
+from podbay.runtime.process import launcher
+from podbay.runtime.process.plan import PodContext
+from podbay.runtime.spec.pod import Container, Pod, spec_of
+from podbay.runtime.syscalls import set_child_subreaper
+
+Warn = Callable[[str], None]
+
+
+def _exit_code(status: int) -> int:
+    return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+
+
+class PodRun:
+    def __init__(self, pod: Pod, objects: PodObjects, paths: Paths, *, rootfs_mode: str = "overlay",
+                 warn: Warn | None = None) -> None:
+        self.pod, self.objects, self.paths, self.rootfs_mode = pod, objects, paths, rootfs_mode
+        self.warn: Warn = warn or (lambda text: print(f"Warning: {text}", file=sys.stderr))
+        self.sandbox: pod_sandbox.Sandbox | None = None
+        self.running: list[launcher.Launch] = []
+        grace = spec_of(pod).termination_grace_period_seconds
+        self.grace = 30 if grace is None else max(grace, 1)
+        self.stopping = False
+
+    # --- the pod's life ----------------------------------------------------------------------
+
+    def run(self) -> int:
+        set_child_subreaper()  # containers are our grandchildren: their exit statuses must come to us
+        # Handlers first: a signal that arrives while containers start must not kill podbay and orphan them.
+        previous = {n: signal.signal(n, self._forward) for n in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+        previous[signal.SIGALRM] = signal.signal(signal.SIGALRM, self._out_of_time)
+        try:
+            self.sandbox = pod_sandbox.create(self.pod, self.paths, self.objects)
+            for warning in self.sandbox.warnings + self.sandbox.volumes.warnings:
+                self.warn(warning)
+            spec = spec_of(self.pod)
+            for container in spec.init_containers:
+                code = self._run_group([container])
+                if code != 0 or self.stopping:
+                    return code
+            return self._run_group(spec.containers)
+        finally:
+            signal.alarm(0)
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+            self._cleanup()
+
+    def _context(self) -> PodContext:
+        assert self.sandbox is not None
+        return PodContext(self.sandbox.mapping, dict(self.sandbox.fds), self.sandbox.etc_files,
+                          self.sandbox.volumes.sources, self.objects)
+
+    def _run_group(self, containers: list[Container]) -> int:
+        """Start these containers together and wait for all of them."""
+        launches = []
+        for container in containers:
+            launch = launcher.prepare(self.pod, container, self.paths, self._context(), self.rootfs_mode)
+            self.running.append(launch)
+            launches.append(launch)
+            for warning in launch.warnings:
+                self.warn(warning)
+        prefixed = len(spec_of(self.pod).containers) + len(spec_of(self.pod).init_containers) > 1
+        streams: dict[int, str] = {}
+        started = []
+        for launch in launches:
+            if self.stopping:
+                break  # asked to stop before this container started: it never starts
+            stdin = None if launch.container.stdin and not prefixed else os.open(os.devnull, os.O_RDONLY)
+            out = err = None
+            if prefixed:
+                out_r, out_w = os.pipe()
+                err_r, err_w = os.pipe()
+                streams[out_r], streams[err_r] = f"[{launch.container.name}] ", f"[{launch.container.name}] "
+                out, err = out_w, err_w
+            try:
+                launcher.start(launch, stdin, out, err, on_log=self.warn)
+                started.append(launch)
+            finally:
+                for fd in (stdin, out, err):
+                    if isinstance(fd, int):
+                        os.close(fd)
+        if not started:
+            return 128 + signal.SIGTERM
+        return self._wait(started, streams)
+
+    def _wait(self, launches: list[launcher.Launch], streams: dict[int, str]) -> int:
+        codes: dict[str, int] = {}
+        selector = selectors.DefaultSelector()
+        pidfds = {}
+        for launch in launches:
+            pidfd = os.pidfd_open(launch.pid)
+            pidfds[pidfd] = launch
+            selector.register(pidfd, selectors.EVENT_READ)
+        buffers = {fd: b"" for fd in streams}
+        for fd in streams:
+            selector.register(fd, selectors.EVENT_READ)
+        try:
+            while pidfds or buffers:
+                for key, _ in selector.select():
+                    fd = key.fd
+                    if fd in pidfds:
+                        launch = pidfds.pop(fd)
+                        selector.unregister(fd)
+                        os.close(fd)
+                        _, status = os.waitpid(launch.pid, 0)
+                        launch.pid = 0
+                        codes[launch.container.name] = _exit_code(status)
+                    else:
+                        self._pump(fd, streams[fd], buffers, selector)
+        finally:
+            selector.close()
+        failed = [codes[launch.container.name] for launch in launches if codes[launch.container.name] != 0]
+        return failed[0] if failed else 0
+
+    @staticmethod
+    def _pump(fd: int, prefix: str, buffers: dict[int, bytes], selector: selectors.BaseSelector) -> None:
+        data = os.read(fd, 65536)
+        if not data:
+            if buffers[fd]:
+                sys.stdout.buffer.write(prefix.encode() + buffers[fd] + b"\n")
+                sys.stdout.buffer.flush()
+            selector.unregister(fd)
+            os.close(fd)
+            del buffers[fd]
+            return
+        *lines, buffers[fd] = (buffers[fd] + data).split(b"\n")
+        if lines:
+            sys.stdout.buffer.write(b"".join(prefix.encode() + line + b"\n" for line in lines))
+            sys.stdout.buffer.flush()
+
+    # --- signals and cleanup ------------------------------------------------------------------
+
+    def _forward(self, number: int, _frame: FrameType | None) -> None:
+        if self.stopping and number == signal.SIGINT:
+            self._kill_all()  # a second Ctrl-C: stop now
+            return
+        self.stopping = True
+        for launch in self.running:
+            if launch.pid:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(launch.pid, number)
+        signal.alarm(self.grace)
+
+    def _out_of_time(self, _number: int, _frame: FrameType | None) -> None:
+        self._kill_all()
+
+    def _kill_all(self) -> None:
+        for launch in self.running:
+            if launch.pid:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(launch.pid, signal.SIGKILL)
+
+    def _cleanup(self) -> None:
+        errors = []
+        for launch in self.running:
+            try:
+                launcher.cleanup(launch)
+            except launcher.LaunchError as err:
+                errors.append(str(err))
+        self.running.clear()
+        if self.sandbox is not None:
+            try:
+                pod_sandbox.destroy(self.sandbox)
+            except launcher.LaunchError as err:
+                errors.append(str(err))
+        if errors:
+            raise launcher.LaunchError("; ".join(errors))
