@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests import imagebuilder
-from tests.podbay_harness import Podbay, ensure_test_user, portable_install, user_store
+from tests.podbay_harness import Podbay, ensure_test_user, host_mounts_under, portable_install, user_store
 
 REPO = Path(__file__).resolve().parents[1]
 MANIFESTS = REPO / "tests" / "manifests"
@@ -127,4 +127,5 @@ def podbay(request: pytest.FixtureRequest) -> Iterator[Podbay]:
     """Each test runs twice: as root and as the unprivileged test user; and leaves nothing behind."""
     store: Podbay = request.getfixturevalue(f"{request.param}_podbay")
     yield store
-    assert store.containers_left() == [], "a container folder was left behind"
+    assert store.containers_left() == [], "a container or pod folder was left behind"
+    assert host_mounts_under(store.home) == [], "a mount was left behind"

@@ -97,8 +97,12 @@ class Podbay:
                                 cwd=str(self.home), **kwargs)
 
     def containers_left(self) -> list[str]:
-        folder = self.data_dir / "containers"
-        return sorted(os.listdir(folder)) if folder.is_dir() else []
+        """Container and pod folders still on disk (none once every run has ended)."""
+        left = []
+        for kind in ("containers", "pods"):
+            folder = self.data_dir / kind
+            left += [f"{kind}/{name}" for name in sorted(os.listdir(folder))] if folder.is_dir() else []
+        return left
 
     def give(self, path: Path) -> Path:
         """A copy of ``path`` in this store's home, owned by its user."""
