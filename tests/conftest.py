@@ -17,7 +17,14 @@ from pathlib import Path
 import pytest
 
 from tests import imagebuilder
-from tests.podbay_harness import Podbay, ensure_test_user, host_mounts_under, portable_install, user_store
+from tests.podbay_harness import (
+    Podbay,
+    ensure_test_user,
+    host_mounts_under,
+    netns_links,
+    portable_install,
+    user_store,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 MANIFESTS = REPO / "tests" / "manifests"
@@ -101,8 +108,29 @@ def portable_podbay(workdir: Path) -> Path:
     return portable_install(workdir / "install")
 
 
-def _store(home: Path, uid: int, gid: int, images: list[Path], install: Path | None = None) -> Podbay:
+@pytest.fixture(scope="session")
+def test_netns() -> Iterator[str]:
+    """The network namespace every podbay of the suite runs in: pods' bridges, veths and host ports
+    live and die here, never on the host's network. At the end only lo and podbay0 may remain."""
+    if os.geteuid() != 0:
+        yield ""
+        return
+    name = f"podbay-test-{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"], check=True)
+        yield name
+        left = [link for link in netns_links(name) if link not in ("lo", "podbay0")]
+        assert left == [], f"interfaces left behind in {name}: {left}"
+    finally:
+        subprocess.run(["ip", "netns", "del", name], check=False)
+    assert name not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+
+
+def _store(home: Path, uid: int, gid: int, images: list[Path], install: Path | None = None,
+           netns: str = "") -> Podbay:
     podbay = user_store(home, uid, gid, install)
+    podbay.netns = netns
     for image in images:
         loaded = podbay.cli("image", "load", str(podbay.give(image)))
         assert loaded.returncode == 0, loaded.stderr
@@ -110,15 +138,15 @@ def _store(home: Path, uid: int, gid: int, images: list[Path], install: Path | N
 
 
 @pytest.fixture(scope="session")
-def root_podbay(workdir: Path, probe_image: Path) -> Podbay:
-    return _store(workdir / "root", 0, 0, [probe_image, probe_image.with_name("probe-app.tar")])
+def root_podbay(workdir: Path, probe_image: Path, test_netns: str) -> Podbay:
+    return _store(workdir / "root", 0, 0, [probe_image, probe_image.with_name("probe-app.tar")], netns=test_netns)
 
 
 @pytest.fixture(scope="session")
-def rootless_podbay(workdir: Path, probe_image: Path, portable_podbay: Path) -> Podbay:
+def rootless_podbay(workdir: Path, probe_image: Path, portable_podbay: Path, test_netns: str) -> Podbay:
     uid, gid = ensure_test_user(workdir / "rootless")
     return _store(workdir / "rootless", uid, gid, [probe_image, probe_image.with_name("probe-app.tar")],
-                  portable_podbay)
+                  portable_podbay, netns=test_netns)
 
 
 @pytest.fixture(params=[pytest.param("root", marks=[pytest.mark.root, pytest.mark.images]),

@@ -50,6 +50,16 @@ class Podbay:
     gid: int = 0
     extra_env: dict[str, str] = field(default_factory=dict)
     command: list[str] = field(default_factory=lambda: list(PODBAY))
+    netns: str = ""  # run podbay inside this network namespace (the tests' own), never the host's
+
+    def argv(self, *args: str) -> tuple[list[str], dict[str, Any]]:
+        """The command line and Popen options: in the test netns, as the store's user."""
+        if not self.netns:
+            kwargs: dict[str, Any] = {"user": self.uid, "group": self.gid, "extra_groups": []} if self.uid else {}
+            return [*self.command, *args], kwargs
+        # ip netns exec needs root; setpriv then becomes the user (both exec: the pid stays podbay's).
+        become = ["setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--clear-groups", "--"] if self.uid else []
+        return ["ip", "netns", "exec", self.netns, *become, *self.command, *args], {}
 
     @property
     def data_dir(self) -> Path:
@@ -67,10 +77,8 @@ class Podbay:
         return env
 
     def cli(self, *args: str, timeout: float = 120, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        kwargs: dict[str, Any] = {}
-        if self.uid:
-            kwargs = {"user": self.uid, "group": self.gid, "extra_groups": []}
-        return subprocess.run([*self.command, *args], capture_output=True, text=True, timeout=timeout, env=self.env(),
+        argv, kwargs = self.argv(*args)
+        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=self.env(),
                               cwd=str(self.home), input=stdin, check=False, **kwargs)
 
     def manifest_file(self, manifest: dict[str, Any] | str) -> str:
@@ -91,9 +99,8 @@ class Podbay:
     def start(self, manifest: dict[str, Any]) -> subprocess.Popen[str]:
         """``podbay run`` in the background, its output piped (the manifest file is removed at once:
         podbay has read it before the container's first output)."""
-        kwargs: dict[str, Any] = {"user": self.uid, "group": self.gid, "extra_groups": []} if self.uid else {}
-        return subprocess.Popen([*self.command, "run", "-f", self.manifest_file(manifest), "--rm", "--attach"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env(),
+        argv, kwargs = self.argv("run", "-f", self.manifest_file(manifest), "--rm", "--attach")
+        return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env(),
                                 cwd=str(self.home), **kwargs)
 
     def containers_left(self) -> list[str]:
@@ -158,6 +165,13 @@ def user_store(home: Path, uid: int, gid: int, install: Path | None = None) -> P
         podbay.command = portable_command()
         podbay.extra_env["PYTHONPATH"] = str(install)
     return podbay
+
+
+def netns_links(netns: str) -> list[str]:
+    """The interfaces of a network namespace, by name."""
+    out = subprocess.run(["ip", "netns", "exec", netns, "ip", "-o", "link"], capture_output=True, text=True,
+                         check=True).stdout
+    return [line.split(":")[1].strip().split("@")[0] for line in out.splitlines()]
 
 
 def host_mounts_under(path: Path) -> list[str]:

@@ -16,6 +16,7 @@ import signal
 import sys
 from collections.abc import Callable
 from types import FrameType
+from typing import Any
 
 from podbay.runtime.paths import Paths
 from podbay.runtime.pod import sandbox as pod_sandbox
@@ -42,6 +43,7 @@ class PodRun:
         grace = spec_of(pod).termination_grace_period_seconds
         self.grace = 30 if grace is None else max(grace, 1)
         self.stopping = False
+        self.proxy: Any = None
 
     # --- the pod's life ----------------------------------------------------------------------
 
@@ -54,6 +56,7 @@ class PodRun:
             self.sandbox = pod_sandbox.create(self.pod, self.paths, self.objects)
             for warning in self.sandbox.warnings + self.sandbox.volumes.warnings:
                 self.warn(warning)
+            self._host_ports()
             spec = spec_of(self.pod)
             for container in spec.init_containers:
                 code = self._run_group([container])
@@ -69,7 +72,7 @@ class PodRun:
     def _context(self) -> PodContext:
         assert self.sandbox is not None
         return PodContext(self.sandbox.mapping, dict(self.sandbox.fds), self.sandbox.etc_files,
-                          self.sandbox.volumes.sources, self.objects)
+                          self.sandbox.volumes.sources, self.objects, pod_ip=self.sandbox.pod_ip)
 
     def _run_group(self, containers: list[Container]) -> int:
         """Start these containers together and wait for all of them."""
@@ -149,6 +152,26 @@ class PodRun:
             sys.stdout.buffer.write(b"".join(prefix.encode() + line + b"\n" for line in lines))
             sys.stdout.buffer.flush()
 
+    def _host_ports(self) -> None:
+        ports = [(c.name, p) for c in spec_of(self.pod).containers for p in c.ports if p.host_port]
+        if not ports:
+            return
+        assert self.sandbox is not None
+        if not self.sandbox.pod_ip:
+            self.warn("hostPort needs a pod IP, which this pod has not (rootless or hostNetwork): ports ignored")
+            return
+        from podbay.runtime.network.portproxy import PortError, PortProxy  # noqa: PLC0415
+
+        self.proxy = PortProxy()
+        for name, port in ports:
+            if port.protocol not in ("", "TCP"):
+                raise launcher.LaunchError(f"container {name}: hostPort {port.host_port}/{port.protocol}: "
+                                           "only TCP host ports are forwarded")
+            try:
+                self.proxy.add(port.host_ip, port.host_port, self.sandbox.pod_ip, port.container_port)
+            except PortError as err:
+                raise launcher.LaunchError(f"container {name}: {err}") from err
+
     # --- signals and cleanup ------------------------------------------------------------------
 
     def _forward(self, number: int, _frame: FrameType | None) -> None:
@@ -172,6 +195,8 @@ class PodRun:
                     os.kill(launch.pid, signal.SIGKILL)
 
     def _cleanup(self) -> None:
+        if self.proxy is not None:
+            self.proxy.close()
         errors = []
         for launch in self.running:
             try:

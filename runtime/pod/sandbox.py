@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from podbay.runtime.idmap import IdMapping, default_mapping
+from podbay.runtime.network.ipam import Ipam, IpamError, Lease
 from podbay.runtime.paths import Paths
 from podbay.runtime.pod import volumes as pod_volumes
 from podbay.runtime.pod.config import ConfigError, PodObjects
 from podbay.runtime.process import launcher
-from podbay.runtime.process.channel import ChildError, ProtocolError
+from podbay.runtime.process.channel import Channel, ChildError, ProtocolError
 from podbay.runtime.process.plan import etc_files, pod_hostname
 from podbay.runtime.process.userns import UsernsError, remove_tree
 from podbay.runtime.spec.pod import Pod, meta_of, spec_of
@@ -37,6 +38,13 @@ class Sandbox:
     etc_files: dict[str, str] = field(default_factory=dict)
     volumes: pod_volumes.PodVolumes = field(default_factory=pod_volumes.PodVolumes)
     warnings: list[str] = field(default_factory=list)
+    lease: Lease | None = None  # the pod's IP, when it has a network of its own
+    host_link: str = ""  # the host end of its veth pair
+    ipam: Ipam | None = None
+
+    @property
+    def pod_ip(self) -> str:
+        return self.lease.address if self.lease else ""
 
 
 def _namespaces(pod: Pod) -> list[str]:
@@ -45,6 +53,11 @@ def _namespaces(pod: Pod) -> list[str]:
     names += [] if spec.host_network else ["net", "uts"]
     names += [] if spec.host_ipc else ["ipc"]
     return names
+
+
+def networked(pod: Pod) -> bool:
+    """Rootful pods get an IP on podbay0; rootless ones loopback only, for now (see ARCHITECTURE.md)."""
+    return os.geteuid() == 0 and not spec_of(pod).host_network
 
 
 def create(pod: Pod, paths: Paths, objects: PodObjects) -> Sandbox:
@@ -63,14 +76,17 @@ def create(pod: Pod, paths: Paths, objects: PodObjects) -> Sandbox:
         directory.mkdir(mode=0o711)
         (directory / "etc").mkdir(mode=0o755)
         hostname = pod_hostname(pod)
-        for inside, text in etc_files(pod, hostname).items():
+        if networked(pod):
+            sandbox.ipam = Ipam(paths.run_dir / "network")
+            sandbox.lease = sandbox.ipam.allocate(meta.uid)
+        for inside, text in etc_files(pod, hostname, sandbox.pod_ip).items():
             path = directory / "etc" / inside.rsplit("/", 1)[1]
             path.write_text(text)
             path.chmod(0o644)
             sandbox.etc_files[inside] = str(path)
         sandbox.volumes = pod_volumes.prepare(pod, directory, paths.data_dir / "volumes", objects, mapping)
         _start(sandbox, hostname)
-    except (pod_volumes.VolumeError, ConfigError) as err:
+    except (pod_volumes.VolumeError, ConfigError, IpamError) as err:
         destroy(sandbox)
         raise launcher.LaunchError(f"pod {meta.name}: {err}") from err
     except BaseException:
@@ -94,6 +110,8 @@ def _start(sandbox: Sandbox, hostname: str) -> None:
         kinds = (["user"] if plan["userns"] else []) + namespaces
         for kind in kinds:
             sandbox.fds[kind] = os.open(f"/proc/{init.pid}/ns/{kind}", os.O_RDONLY | os.O_CLOEXEC)
+        if sandbox.lease is not None:
+            _connect(sandbox, channel)
         channel.send("release")
         init.wait(timeout=launcher.HANDSHAKE_TIMEOUT)
     except ChildError as err:
@@ -107,8 +125,32 @@ def _start(sandbox: Sandbox, hostname: str) -> None:
             init.wait()
 
 
+def _connect(sandbox: Sandbox, channel: Channel) -> None:
+    """podbay0 and the pod's veth pair (host side, pyroute2); the init configures eth0 inside."""
+    from podbay.runtime.network import bridge  # noqa: PLC0415 - pyroute2 is heavy
+
+    assert sandbox.lease is not None
+    try:
+        bridge.ensure_bridge(sandbox.lease.gateway, sandbox.lease.prefix)
+        sandbox.host_link = "pb" + meta_of(sandbox.pod).uid.replace("-", "")[:12]
+        bridge.add_pod_link(sandbox.host_link, sandbox.fds["net"])
+    except bridge.NetworkError as err:
+        raise launcher.LaunchError(f"pod {meta_of(sandbox.pod).name}: network: {err}") from err
+    channel.send("configure", address=sandbox.lease.address, prefix=sandbox.lease.prefix,
+                 gateway=sandbox.lease.gateway)
+    channel.recv("configured", timeout=launcher.HANDSHAKE_TIMEOUT)
+
+
 def destroy(sandbox: Sandbox) -> None:
     """Idempotent: let go of the namespaces (their mounts go with them) and remove the pod's folder."""
+    if sandbox.host_link:
+        from podbay.runtime.network import bridge  # noqa: PLC0415
+
+        bridge.remove_pod_link(sandbox.host_link)
+        sandbox.host_link = ""
+    if sandbox.ipam is not None and sandbox.lease is not None:
+        sandbox.ipam.release(meta_of(sandbox.pod).uid)
+        sandbox.lease = None
     for fd in sandbox.fds.values():
         with contextlib.suppress(OSError):
             os.close(fd)

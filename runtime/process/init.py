@@ -49,9 +49,12 @@ from podbay.runtime.syscalls import (
     CLONE_NEWUTS,
     PR_SET_DUMPABLE,
     SyscallError,
+    add_default_route,
     clear_ambient_capabilities,
     load_seccomp_filter,
     prctl,
+    set_interface_address,
+    set_interface_up,
     set_loopback_up,
     set_no_new_privs,
     setns,
@@ -117,7 +120,14 @@ def _sandbox(channel: Channel, plan: dict[str, Any]) -> NoReturn:
         Stage.name = f"volume {volume['name']}"
         rootfs.mount_tmpfs_volume(volume)
     channel.send("sandbox")
-    channel.recv("release")
+    message = channel.recv("configure", "release")
+    if message is not None and message["kind"] == "configure":
+        Stage.name = "pod network"  # eth0 was created here by the launcher, as one end of a veth pair
+        set_interface_address("eth0", message["address"], message["prefix"])
+        set_interface_up("eth0")
+        add_default_route(message["gateway"])
+        channel.send("configured")
+        channel.recv("release")
     os._exit(0)
 
 
