@@ -124,10 +124,10 @@ def test_netns() -> Iterator[str]:
         assert left == [], f"interfaces left behind in {name}: {left}"
     finally:
         subprocess.run(["ip", "netns", "del", name], check=False)
-    assert name not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    assert name not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout
 
 
-def _store(home: Path, uid: int, gid: int, images: list[Path], install: Path | None = None,
+def _store(home: Path, uid: int, gid: int, images: list[Path], *, install: Path | None = None,
            netns: str = "") -> Podbay:
     podbay = user_store(home, uid, gid, install)
     podbay.netns = netns
@@ -146,7 +146,7 @@ def root_podbay(workdir: Path, probe_image: Path, test_netns: str) -> Podbay:
 def rootless_podbay(workdir: Path, probe_image: Path, portable_podbay: Path, test_netns: str) -> Podbay:
     uid, gid = ensure_test_user(workdir / "rootless")
     return _store(workdir / "rootless", uid, gid, [probe_image, probe_image.with_name("probe-app.tar")],
-                  portable_podbay, netns=test_netns)
+                  install=portable_podbay, netns=test_netns)
 
 
 @pytest.fixture(params=[pytest.param("root", marks=[pytest.mark.root, pytest.mark.images]),
