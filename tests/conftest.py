@@ -8,6 +8,7 @@ provides all of them, and .ci/run reports every skip.
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import subprocess
 import tempfile
@@ -18,6 +19,7 @@ import pytest
 
 from tests import imagebuilder
 from tests.podbay_harness import (
+    TEST_USER,
     Podbay,
     ensure_test_user,
     host_mounts_under,
@@ -106,6 +108,42 @@ def probe_image(workdir: Path, probe_binary: Path) -> Path:
 def portable_podbay(workdir: Path) -> Path:
     """Where an unprivileged test user's podbay is installed (see portable_install)."""
     return portable_install(workdir / "install")
+
+
+def _container_processes(uids: set[int], ranges: list[tuple[int, int]]) -> list[str]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
+        if uid in uids or any(start <= uid < start + count for start, count in ranges):
+            found.append(f"{entry} (uid {uid}): {Path(f'/proc/{entry}/cmdline').read_bytes()[:80]!r}")
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_container_process_left() -> Iterator[None]:
+    """After the whole suite no process runs as a container id: podbay's rootful range, or the test
+    users and their subordinate ranges."""
+    yield
+    if os.geteuid() != 0:
+        return
+    from podbay.runtime.idmap import ROOTFUL_DEFAULT_START, read_ranges  # noqa: PLC0415
+
+    uids: set[int] = set()
+    ranges = [(ROOTFUL_DEFAULT_START, 65536)]
+    for user in (TEST_USER, "podbay-noids"):
+        try:
+            uid = pwd.getpwnam(user).pw_uid
+        except KeyError:
+            continue
+        uids.add(uid)
+        ranges += read_ranges("/etc/subuid", user, uid)
+    assert _container_processes(uids, ranges) == [], "container processes outlived the suite"
 
 
 @pytest.fixture(scope="session")

@@ -68,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("-i", "--input", dest="archive", metavar="FILE", help="the archive (or give it as argument)")
     load.add_argument("file", nargs="?", metavar="FILE", help="the archive")
     load.add_argument("-t", "--tag", action="append", default=[], metavar="NAME", help="also name the image NAME")
+
+    volume = commands.add_parser("volume", help="manage the named volumes behind persistentVolumeClaims")
+    volume_commands = volume.add_subparsers(dest="volume_command", metavar="COMMAND")
+    volume_ls = volume_commands.add_parser("ls", help="list volumes")
+    volume_ls.add_argument("-q", "--quiet", action="store_true", help="print names only")
+    volume_rm = volume_commands.add_parser("rm", help="remove volumes and their data")
+    volume_rm.add_argument("names", nargs="+", metavar="NAME")
     return parser
 
 
@@ -112,6 +119,12 @@ def run(argv: Sequence[str]) -> int:
         if not archive:
             parser.error("image load: give the archive as FILE or -i FILE")
         return load_command(_paths(args), archive, args.tag)
+    if args.command == "volume" and args.volume_command in ("ls", "rm"):
+        from podbay.runtime.cli.volumes import volume_ls, volume_rm  # noqa: PLC0415
+
+        if args.volume_command == "ls":
+            return volume_ls(_paths(args), quiet=args.quiet)
+        return volume_rm(_paths(args), args.names)
     parser.print_help(sys.stderr)
     return 2
 

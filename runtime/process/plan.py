@@ -169,9 +169,13 @@ def pod_hostname(pod: Pod) -> str:
 def etc_files(pod: Pod, hostname: str, pod_ip: str = "") -> dict[str, str]:
     """Contents of the pod's /etc/hosts (with the pod's IP, as the kubelet writes it), /etc/hostname and
     /etc/resolv.conf."""
+    names = hostname
+    if spec_of(pod).subdomain:  # the kubelet's "<ip> <hostname>.<subdomain>.<ns>.svc.<domain> <hostname>"
+        namespace = meta_of(pod).namespace or "default"
+        names = f"{hostname}.{spec_of(pod).subdomain}.{namespace}.svc.cluster.local\t{hostname}"
     hosts = ["# Kubernetes-managed hosts file (podbay).", "127.0.0.1\tlocalhost",
              "::1\tlocalhost ip6-localhost ip6-loopback", "fe00::0\tip6-localnet", "fe00::0\tip6-mcastprefix",
-             f"{pod_ip or '127.0.1.1'}\t{hostname}"]
+             f"{pod_ip or '127.0.1.1'}\t{names}"]
     if spec_of(pod).host_aliases:
         hosts.append("\n# Entries added by HostAliases.")
         hosts += [f"{alias.ip}\t{chr(9).join(alias.hostnames)}" for alias in spec_of(pod).host_aliases]

@@ -169,3 +169,15 @@ def test_exit_code_is_the_first_failed_containers(podbay: Podbay) -> None:
     init_fails = podbay.run(manifest({"initContainers": [container("setup", "exit 9")],
                                       "containers": [container("never", "echo ran")]}))
     assert init_fails.returncode == 9 and "ran" not in init_fails.stdout
+
+
+def test_volumes_behind_claims_are_listed_and_removed(podbay: Podbay) -> None:
+    spec = {"containers": [container("c", "echo x > /d/f", volumeMounts=[{"name": "d", "mountPath": "/d"}])],
+            "volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "listed"}}]}
+    assert podbay.run(manifest(spec)).returncode == 0
+    assert "listed" in podbay.cli("volume", "ls", "-q").stdout.split()
+    removed = podbay.cli("volume", "rm", "listed")
+    assert removed.returncode == 0 and removed.stdout.strip() == "listed", removed.stderr
+    assert "listed" not in podbay.cli("volume", "ls", "-q").stdout.split()
+    missing = podbay.cli("volume", "rm", "listed")
+    assert missing.returncode == 1 and "no such volume 'listed'" in missing.stderr
