@@ -16,6 +16,9 @@ from tests.imagebuilder import build_image, busybox_layer  # noqa: E402
 POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bench"},
        "spec": {"containers": [{"name": "true", "image": "localhost/bench:latest", "imagePullPolicy": "Never",
                                 "command": ["/bin/true"]}]}}
+POD2 = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bench2"},
+        "spec": {"containers": [{"name": name, "image": "localhost/bench:latest", "imagePullPolicy": "Never",
+                                 "command": ["/bin/true"]} for name in ("a", "b")]}}
 CONTAINERS_CONF = """[containers]
 default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 [engine]
@@ -54,7 +57,10 @@ def main() -> None:
     bundle(out, "crun", out / "rootfs")
     bundle(out, "runc", out / "rootfs")
     (out / "true.yaml").write_text(json.dumps(POD))
+    (out / "pod2.yaml").write_text(json.dumps(POD2))
     (out / "containers.conf").write_text(CONTAINERS_CONF)
+    (out / "containers-kube.conf").write_text(CONTAINERS_CONF.replace("[containers]\n",
+                                                                      '[containers]\ncgroups = "disabled"\n'))
 
 
 if __name__ == "__main__":

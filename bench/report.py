@@ -24,6 +24,17 @@ def main() -> None:
     if len(sys.argv) > 2:
         print()
         print(Path(sys.argv[2]).read_text())
+    if len(sys.argv) > 4:
+        pods = json.loads(Path(sys.argv[3]).read_text())["results"]
+        print(f"\n## A two-container pod with networking, start to finish ({len(pods[0]['times'])} runs)\n")
+        print("| what | median ms | min ms |")
+        print("|---|---:|---:|")
+        for result in pods:
+            print(f"| {result['command']} | {result['median'] * 1000:.1f} | {min(result['times']) * 1000:.1f} |")
+        if len(pods) == 1:
+            why = Path(sys.argv[4]).read_text().strip().splitlines()[-1:] or ["?"]
+            print(f"| podman kube play | not runnable here | `{why[0]}`: podman's pods need a cgroup of "
+                  "their own, which needs a writable cgroup tree (the cgroup v2 VM) |")
 
 
 if __name__ == "__main__":
