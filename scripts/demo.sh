@@ -19,5 +19,5 @@ echo
 echo "== podbay run -f examples/hello-pod.yaml --rm --attach"
 $PODBAY run -f examples/hello-pod.yaml --rm --attach
 echo
-echo "== podbay validate -f examples/demo-pod.yaml (the multi-container pod that later issues run)"
-$PODBAY validate -f examples/demo-pod.yaml
+echo "== podbay run -f examples/demo-pod.yaml --rm --attach (init container, web server, sidecar, shared volume)"
+$PODBAY run -f examples/demo-pod.yaml --rm --attach

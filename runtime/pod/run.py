@@ -54,7 +54,7 @@ class PodRun:
         previous[signal.SIGALRM] = signal.signal(signal.SIGALRM, self._out_of_time)
         try:
             self.sandbox = pod_sandbox.create(self.pod, self.paths, self.objects)
-            for warning in self.sandbox.warnings + self.sandbox.volumes.warnings:
+            for warning in self.sandbox.warnings + self.sandbox.volumes.warnings + self._unenforced():
                 self.warn(warning)
             self._host_ports()
             spec = spec_of(self.pod)
@@ -151,6 +151,22 @@ class PodRun:
         if lines:
             sys.stdout.buffer.write(b"".join(prefix.encode() + line + b"\n" for line in lines))
             sys.stdout.buffer.flush()
+
+    def _unenforced(self) -> list[str]:
+        """What this foreground run does not do yet, said once rather than silently skipped."""
+        spec = spec_of(self.pod)
+        out = []
+        limited = [c.name for c in spec.init_containers + spec.containers
+                   if c.resources is not None and (c.resources.limits or c.resources.requests)]
+        if limited or spec.resources is not None:
+            out.append(f"resource requests and limits are not enforced ({', '.join(limited) or 'pod'}): podbay "
+                       "does not manage cgroups yet, and this host may have no usable cgroup v2 hierarchy")
+        probed = [c.name for c in spec.init_containers + spec.containers
+                  if c.liveness_probe or c.readiness_probe or c.startup_probe or c.lifecycle]
+        if probed:
+            out.append(f"probes and lifecycle hooks are not run in the foreground ({', '.join(probed)}): they come "
+                       "with the supervisor")
+        return out
 
     def _host_ports(self) -> None:
         ports = [(c.name, p) for c in spec_of(self.pod).containers for p in c.ports if p.host_port]
