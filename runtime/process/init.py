@@ -8,7 +8,7 @@ the standard library, podbay's own stdlib-only modules and python-prctl: the tim
 Sync points, numbered on both sides (the launcher's are in launcher.py)::
 
     launcher                                   init                          container (pid 1)
-     (1) "plan" {plan} ---------------------->  unshare(user)
+     (1) "plan" {memfd} --------------------->  read the plan; unshare(user)
      (2) <----------------------------------- "unshared"
          write uid_map, gid_map
      (3) "mapped" --------------------------->  setresuid(0); unshare(mnt uts ipc net pid cgroup)
@@ -22,6 +22,7 @@ Sync points, numbered on both sides (the launcher's are in launcher.py)::
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import signal
@@ -236,7 +237,9 @@ def main() -> None:
         message = channel.recv("plan")  # (1)
         if message is None:
             os._exit(255)
-        plan: dict[str, Any] = message["plan"]
+        with os.fdopen(message["fd"], "rb") as plan_file:  # a memfd: the plan may be megabytes
+            plan_file.seek(0)
+            plan: dict[str, Any] = json.loads(plan_file.read())
         if plan.get("sandbox"):
             _sandbox(channel, plan)
         if plan.get("join"):

@@ -13,6 +13,7 @@ Sync points (the init's side is in init.py)::
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -106,19 +107,25 @@ Stdio = IO[bytes] | int | None
 
 def spawn_init(plan: dict[str, object], mapping: IdMapping, what: str, *, stdio: tuple[Stdio, Stdio, Stdio],
                pass_fds: tuple[int, ...] = ()) -> tuple[subprocess.Popen[bytes], Channel]:
-    """Start the init and take it through sync points (1)-(3): plan sent, user namespace mapped."""
+    """Start the init and take it through sync points (1)-(3): plan sent, user namespace mapped.
+
+    The plan itself travels in a memfd, not in the message: with the pod's secrets and ConfigMaps
+    (up to 1 MiB each) it can exceed what one SOCK_SEQPACKET message may carry."""
     channel, theirs = Channel.pair()
+    plan_fd = os.memfd_create("podbay-plan")  # close-on-exec by default; pass_fds makes the child's copy stay
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), ENV_FD: str(theirs.fileno())}
     try:
-        init = subprocess.Popen(python_argv(INIT), pass_fds=(theirs.fileno(), *pass_fds), env=env, stdin=stdio[0],
-                                stdout=stdio[1], stderr=stdio[2], start_new_session=True)
+        os.write(plan_fd, json.dumps(plan).encode())
+        init = subprocess.Popen(python_argv(INIT), pass_fds=(theirs.fileno(), plan_fd, *pass_fds), env=env,
+                                stdin=stdio[0], stdout=stdio[1], stderr=stdio[2], start_new_session=True)
     except OSError as err:
         channel.close()
         raise LaunchError(f"{what}: cannot start the init: {err}") from err
     finally:
         theirs.close()
+        os.close(plan_fd)
     try:
-        channel.send("plan", plan=plan)  # (1)
+        channel.send("plan", fd=plan_fd)  # (1)
         if plan["userns"] and not plan.get("join"):
             channel.recv("unshared", timeout=HANDSHAKE_TIMEOUT)  # (2)
             write_mapping(init.pid, mapping)

@@ -181,3 +181,12 @@ def test_volumes_behind_claims_are_listed_and_removed(podbay: Podbay) -> None:
     assert "listed" not in podbay.cli("volume", "ls", "-q").stdout.split()
     missing = podbay.cli("volume", "rm", "listed")
     assert missing.returncode == 1 and "no such volume 'listed'" in missing.stderr
+
+
+def test_a_config_map_near_the_api_limit_gets_through(podbay: Podbay) -> None:
+    # 900 kB: far more than one SOCK_SEQPACKET message may carry; the plan travels in a memfd.
+    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "big"}, "data": {"blob": "x" * 900_000}}
+    spec = {"containers": [container("c", "wc -c < /cfg/blob", volumeMounts=[{"name": "cfg", "mountPath": "/cfg"}])],
+            "volumes": [{"name": "cfg", "configMap": {"name": "big"}}]}
+    done = podbay.run(manifest(spec, config))
+    assert done.stdout.strip() == "900000", done.stderr
