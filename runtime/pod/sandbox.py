@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +39,7 @@ class Sandbox:
     etc_files: dict[str, str] = field(default_factory=dict)
     volumes: pod_volumes.PodVolumes = field(default_factory=pod_volumes.PodVolumes)
     warnings: list[str] = field(default_factory=list)
+    holder: int = 0  # PID 1 of the pod's shared pid namespace (shareProcessNamespace only)
     lease: Lease | None = None  # the pod's IP, when it has a network of its own
     host_link: str = ""  # the host end of its veth pair
     ipam: Ipam | None = None
@@ -52,6 +54,7 @@ def _namespaces(pod: Pod) -> list[str]:
     names = ["mnt"]
     names += [] if spec.host_network else ["net", "uts"]
     names += [] if spec.host_ipc else ["ipc"]
+    names += ["pid"] if spec.share_process_namespace and not spec.host_pid else []
     return names
 
 
@@ -106,10 +109,16 @@ def _start(sandbox: Sandbox, hostname: str) -> None:
     finally:
         os.close(devnull)
     try:
-        channel.recv("sandbox", timeout=launcher.HANDSHAKE_TIMEOUT)
+        message = channel.recv("holder", "sandbox", timeout=launcher.HANDSHAKE_TIMEOUT)
+        if message is not None and message["kind"] == "holder":
+            sandbox.holder = int(message["pid"])
+            message = channel.recv("sandbox", timeout=launcher.HANDSHAKE_TIMEOUT)
+        if message is None:
+            raise launcher.LaunchError(f"{what}: the sandbox exited before the pod's namespaces were ready")
         kinds = (["user"] if plan["userns"] else []) + namespaces
         for kind in kinds:
-            sandbox.fds[kind] = os.open(f"/proc/{init.pid}/ns/{kind}", os.O_RDONLY | os.O_CLOEXEC)
+            owner = sandbox.holder if kind == "pid" else init.pid  # the init's own pid namespace is the host's
+            sandbox.fds[kind] = os.open(f"/proc/{owner}/ns/{kind}", os.O_RDONLY | os.O_CLOEXEC)
         if sandbox.lease is not None:
             _connect(sandbox, channel)
         channel.send("release")
@@ -143,6 +152,12 @@ def _connect(sandbox: Sandbox, channel: Channel) -> None:
 
 def destroy(sandbox: Sandbox) -> None:
     """Idempotent: let go of the namespaces (their mounts go with them) and remove the pod's folder."""
+    if sandbox.holder:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(sandbox.holder, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(sandbox.holder, 0)  # ours to reap: podbay is the subreaper of everything it starts
+        sandbox.holder = 0
     if sandbox.host_link:
         from podbay.runtime.network import bridge  # noqa: PLC0415
 

@@ -95,7 +95,7 @@ def _join(join: dict[str, int]) -> None:
         setns(join["user"], CLONE_NEWUSER)
         os.setresgid(0, 0, 0)
         os.setresuid(0, 0, 0)
-    for name in ("mnt", "net", "ipc", "uts"):
+    for name in ("mnt", "net", "ipc", "uts", "pid"):  # pid: the pod's shared one, for the fork that follows
         if name in join:
             Stage.name = f"join pod {name} namespace"
             setns(join[name], NAMESPACE_FLAGS[name])
@@ -110,6 +110,15 @@ def _sandbox(channel: Channel, plan: dict[str, Any]) -> NoReturn:
         _become_root(channel)
     Stage.name = "pod namespaces"
     unshare(sum(NAMESPACE_FLAGS[name] for name in plan["namespaces"]))
+    holder, held = 0, -1
+    if "pid" in plan["namespaces"]:  # shareProcessNamespace: the pod's pid namespace needs a living PID 1
+        ready, held = os.pipe()
+        holder = os.fork()
+        if holder == 0:
+            os.close(held)
+            _pause(channel, ready)
+        os.close(ready)
+        channel.send("holder", pid=holder)  # at once: should a later step fail, the launcher still kills it
     rootfs.make_slave()
     if "uts" in plan["namespaces"]:
         Stage.name = "hostname"
@@ -129,7 +138,29 @@ def _sandbox(channel: Channel, plan: dict[str, Any]) -> NoReturn:
         add_default_route(message["gateway"])
         channel.send("configured")
         channel.recv("release")
+    if held >= 0:
+        os.write(held, b"x")  # the launcher holds the pod's namespaces now: the pause may lock itself down
     os._exit(0)
+
+
+def _pause(channel: Channel, ready: int) -> NoReturn:
+    """PID 1 of a pod's shared pid namespace, as Kubernetes' pause: reap orphans until told to stop.
+
+    It stays dumpable until the launcher has opened its pid namespace (a rootless launcher could
+    not open /proc/PID/ns/pid of an undumpable process), then it is not: it is a host binary that
+    the pod's processes can see."""
+    channel.close()
+    os.read(ready, 1)
+    os.closerange(3, 1 << 16)
+    prctl(PR_SET_DUMPABLE, 0)
+    pyprctl.set_name("pause")  # what `ps` in the pod shows, as for Kubernetes' pause
+    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(number, lambda *_: os._exit(0))
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            signal.pause()
 
 
 def _setgroups_allowed() -> bool:

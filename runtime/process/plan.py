@@ -279,7 +279,8 @@ def build(pod: Pod, container: Container, image: ImageConfig, *, layers_dir: Pat
     allow_escalation = sc.allow_privilege_escalation if sc else None
     mapping = context.mapping
     # Net, IPC and UTS are the pod's (joined); the mount and pid namespaces are the container's own.
-    namespaces = ["mnt"] + ([] if spec_of(pod).host_pid else ["pid"])
+    shared_pid = "pid" in context.join
+    namespaces = ["mnt"] + ([] if spec_of(pod).host_pid or shared_pid else ["pid"])
     cgroup2 = unified_cgroup()
     namespaces += ["cgroup"] if cgroup2 else []
     unmasked = bool(sc and sc.proc_mount == "Unmasked") or privileged

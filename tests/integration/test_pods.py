@@ -190,3 +190,15 @@ def test_a_config_map_near_the_api_limit_gets_through(podbay: Podbay) -> None:
             "volumes": [{"name": "cfg", "configMap": {"name": "big"}}]}
     done = podbay.run(manifest(spec, config))
     assert done.stdout.strip() == "900000", done.stderr
+
+
+def test_share_process_namespace_gives_one_pid_namespace_with_a_pause(podbay: Podbay) -> None:
+    spec = {"shareProcessNamespace": True,
+            "containers": [container("a", "sleep 2; true"),
+                           container("b", "sleep 0.5; ps -o pid,comm | tail -n +2")]}
+    done = podbay.run(manifest(spec))
+    processes = {tuple(line.split()) for line in lines(done.stdout, "b")}
+    assert ("1", "pause") in processes, done.stdout + done.stderr
+    assert any(comm == "sleep" for _, comm in processes)  # container a's process, seen from b
+    assert podbay.run(manifest({"containers": [container("alone", "ps -o pid,comm | tail -n +2")]})).stdout \
+        .split()[:2] == ["1", "sh"]  # without it, each container is its own PID 1
