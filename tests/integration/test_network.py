@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 import pytest
@@ -77,3 +78,13 @@ def test_rootless_pods_say_host_ports_need_a_pod_ip(rootless_podbay: Podbay) -> 
     done = rootless_podbay.run(shell("true", ports=[{"containerPort": 80, "hostPort": 18081}]))
     assert done.returncode == 0
     assert "hostPort needs a pod IP, which this pod has not" in done.stderr
+
+
+def test_host_network_pods_use_the_hosts_interfaces(podbay: Podbay) -> None:
+    done = podbay.run(shell("ls /sys/class/net | sort | tr '\\\\n' ' '; hostname", spec={"hostNetwork": True}))
+    interfaces, hostname = done.stdout.splitlines()
+    assert done.returncode == 0, done.stderr
+    expected = subprocess.run(["ip", "netns", "exec", podbay.netns, "ls", "/sys/class/net"], capture_output=True,
+                              text=True, check=True).stdout.split()
+    assert interfaces.split() == sorted(expected)
+    assert hostname == os.uname().nodename  # hostNetwork pods share the host's UTS namespace too
