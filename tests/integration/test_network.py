@@ -81,7 +81,7 @@ def test_rootless_pods_say_host_ports_need_a_pod_ip(rootless_podbay: Podbay) -> 
 
 
 def test_host_network_pods_use_the_hosts_interfaces(podbay: Podbay) -> None:
-    done = podbay.run(shell("ls /sys/class/net | sort | tr '\\\\n' ' '; hostname", spec={"hostNetwork": True}))
+    done = podbay.run(shell("echo $(ls /sys/class/net | sort); hostname", spec={"hostNetwork": True}))
     interfaces, hostname = done.stdout.splitlines()
     assert done.returncode == 0, done.stderr
     expected = subprocess.run(["ip", "netns", "exec", podbay.netns, "ls", "/sys/class/net"], capture_output=True,
