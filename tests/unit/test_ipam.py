@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -17,7 +18,7 @@ def test_addresses_are_unique_and_released(tmp_path: Path, monkeypatch: pytest.M
     leases = [ipam.allocate(f"pod{i}") for i in range(5)]
     assert [lease.address for lease in leases] == [f"10.99.0.{n}" for n in range(2, 7)]
     assert {lease.gateway for lease in leases} == {"10.99.0.1"} and leases[0].prefix == 29
-    with pytest.raises(IpamError, match="no free address left in 10.99.0.0/29"):
+    with pytest.raises(IpamError, match=re.escape("no free address left in 10.99.0.0/29")):
         ipam.allocate("one-too-many")
     ipam.release("pod1")
     assert ipam.allocate("pod9").address == "10.99.0.3"
@@ -35,5 +36,5 @@ def test_a_lease_whose_holder_is_gone_is_free_again(tmp_path: Path, monkeypatch:
 
 def test_a_bad_subnet_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PODBAY_SUBNET", "10.0.0.1/40")
-    with pytest.raises(IpamError, match="PODBAY_SUBNET '10.0.0.1/40' is not an IPv4 subnet"):
+    with pytest.raises(IpamError, match=re.escape("PODBAY_SUBNET '10.0.0.1/40' is not an IPv4 subnet")):
         Ipam(tmp_path).allocate("p")
