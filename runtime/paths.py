@@ -42,13 +42,6 @@ class Paths:
         return self.data_dir / "seccomp"
 
 
-def runtime_dir_note() -> str:
-    """Which live-state folder a rootless user gets and why (for `podbay info` and errors)."""
-    if os.environ.get("XDG_RUNTIME_DIR"):
-        return "XDG_RUNTIME_DIR"
-    return f"/tmp/podbay-run-{os.getuid()} (no XDG_RUNTIME_DIR: no login session)"
-
-
 def default_paths() -> Paths:
     data = os.environ.get("PODBAY_DATA_DIR")
     run = os.environ.get("PODBAY_RUN_DIR")

@@ -184,9 +184,6 @@ class ImageStore:
                 return matches[0]
         return None
 
-    def remove(self, record: ImageRecord) -> None:
-        self._record_path(record.id).unlink(missing_ok=True)
-
     # --- layers --------------------------------------------------------------------------
 
     def ensure_layers(self, record: ImageRecord, mapping: IdMapping) -> list[Path]:

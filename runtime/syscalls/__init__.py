@@ -38,7 +38,6 @@ MS_STRICTATIME = 0x1000000
 MNT_DETACH = 0x2
 
 # prctl(2) options (linux/prctl.h).
-PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 PR_SET_SECCOMP = 22
 PR_SET_CHILD_SUBREAPER = 36
@@ -113,10 +112,6 @@ def prctl(option: int, arg2: int = 0, arg3: int = 0, *, call: str = "prctl") -> 
 def set_child_subreaper() -> None:
     """Orphaned descendants (a container whose launcher exited) are re-parented to us."""
     prctl(PR_SET_CHILD_SUBREAPER, 1, call="prctl PR_SET_CHILD_SUBREAPER")
-
-
-def set_parent_death_signal(signal: int) -> None:
-    prctl(PR_SET_PDEATHSIG, signal, call="prctl PR_SET_PDEATHSIG")
 
 
 def set_no_new_privs() -> None:
