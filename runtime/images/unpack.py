@@ -43,7 +43,6 @@ class LayerError(Exception):
 @dataclass
 class UnpackResult:
     diff_id: str
-    entries: int = 0
     skipped_devices: list[str] = field(default_factory=list)
     unmapped_owners: int = 0
 
@@ -128,7 +127,6 @@ class _Applier:
         base = rel.rsplit("/", 1)[-1]
         if rel:
             self.ensure_parents(rel)
-        self.result.entries += 1
         if base == OPAQUE_MARKER:
             parent = self.path(rel.rsplit("/", 1)[0] if "/" in rel else "")
             for name in OPAQUE_XATTRS:

@@ -91,7 +91,3 @@ class Ipam:
         with self._leases() as leases:
             for address in [a for a, lease in leases.items() if lease["pod"] == pod]:
                 del leases[address]
-
-    def in_use(self) -> dict[str, str]:
-        with self._leases() as leases:
-            return {address: str(lease["pod"]) for address, lease in leases.items()}

@@ -54,7 +54,7 @@ class PodRun:
         previous[signal.SIGALRM] = signal.signal(signal.SIGALRM, self._out_of_time)
         try:
             self.sandbox = pod_sandbox.create(self.pod, self.paths, self.objects)
-            for warning in self.sandbox.warnings + self.sandbox.volumes.warnings + self._unenforced():
+            for warning in self.sandbox.warnings + self._unenforced():
                 self.warn(warning)
             self._host_ports()
             spec = spec_of(self.pod)

@@ -38,11 +38,16 @@ class VolumeError(Exception):
 class PodVolumes:
     sources: dict[str, str] = field(default_factory=dict)  # volume name -> host path to bind
     tmpfs: list[dict[str, Any]] = field(default_factory=list)  # for the sandbox to mount and fill
-    warnings: list[str] = field(default_factory=list)
 
 
-def _files(values: dict[str, bytes] | None, items: list[KeyToPath], mode: int, gid: int, *,
-           kind: str, name: str, objects: PodObjects, optional: bool | None) -> list[dict[str, Any]]:
+def _mode(default_mode: int | None) -> int:
+    return DEFAULT_MODE if default_mode is None else default_mode
+
+
+def _keyed_files(objects: PodObjects, kind: str, name: str, items: list[KeyToPath], *, optional: bool | None,
+                 mode: int, gid: int) -> list[dict[str, Any]]:
+    """The keys of a ConfigMap or Secret as files: all of them, or the listed ``items`` under their paths."""
+    values = objects.get(kind, name, optional)
     if values is None:
         return []
     if not items:
@@ -57,34 +62,29 @@ def _files(values: dict[str, bytes] | None, items: list[KeyToPath], mode: int, g
 
 
 def _projected_files(pod: Pod, volume: Volume, objects: PodObjects, gid: int) -> list[dict[str, Any]]:
-    files: list[dict[str, Any]] = []
+    """configMap, secret, downwardAPI and projected volumes: one list of files, one code path each source."""
     if volume.config_map is not None:
-        source = volume.config_map
-        mode = source.default_mode if source.default_mode is not None else DEFAULT_MODE
-        values = objects.get("ConfigMap", source.name, source.optional)
-        files += _files(values, source.items, mode, gid, kind="ConfigMap", name=source.name, objects=objects,
-                        optional=source.optional)
-    elif volume.secret is not None:
-        secret = volume.secret
-        mode = secret.default_mode if secret.default_mode is not None else DEFAULT_MODE
-        values = objects.get("Secret", secret.secret_name, secret.optional)
-        files += _files(values, secret.items, mode, gid, kind="Secret", name=secret.secret_name, objects=objects,
-                        optional=secret.optional)
-    elif volume.downward_api is not None:
-        downward = volume.downward_api
-        mode = downward.default_mode if downward.default_mode is not None else DEFAULT_MODE
-        files += _downward(pod, downward.items, mode, gid)
-    elif volume.projected is not None:
-        mode = volume.projected.default_mode if volume.projected.default_mode is not None else DEFAULT_MODE
+        cm = volume.config_map
+        return _keyed_files(objects, "ConfigMap", cm.name, cm.items, optional=cm.optional,
+                            mode=_mode(cm.default_mode), gid=gid)
+    if volume.secret is not None:
+        sec = volume.secret
+        return _keyed_files(objects, "Secret", sec.secret_name, sec.items, optional=sec.optional,
+                            mode=_mode(sec.default_mode), gid=gid)
+    if volume.downward_api is not None:
+        return _downward(pod, volume.downward_api.items, _mode(volume.downward_api.default_mode), gid)
+    files: list[dict[str, Any]] = []
+    if volume.projected is not None:
+        mode = _mode(volume.projected.default_mode)
         for projection in volume.projected.sources:
             if projection.config_map is not None:
-                cm = projection.config_map
-                files += _files(objects.get("ConfigMap", cm.name, cm.optional), cm.items, mode, gid,
-                                kind="ConfigMap", name=cm.name, objects=objects, optional=cm.optional)
+                pcm = projection.config_map
+                files += _keyed_files(objects, "ConfigMap", pcm.name, pcm.items, optional=pcm.optional,
+                                      mode=mode, gid=gid)
             elif projection.secret is not None:
-                sec = projection.secret
-                files += _files(objects.get("Secret", sec.name, sec.optional), sec.items, mode, gid,
-                                kind="Secret", name=sec.name, objects=objects, optional=sec.optional)
+                psec = projection.secret
+                files += _keyed_files(objects, "Secret", psec.name, psec.items, optional=psec.optional,
+                                      mode=mode, gid=gid)
             elif projection.downward_api is not None:
                 files += _downward(pod, projection.downward_api.items, mode, gid)
     return files

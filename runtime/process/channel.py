@@ -11,7 +11,6 @@ Standard library only: the container init imports this.
 
 from __future__ import annotations
 
-import errno as errno_module
 import json
 import socket
 
@@ -35,10 +34,6 @@ class ChildError(Exception):
         super().__init__(message)
         self.stage = stage
         self.errno = err
-
-    @property
-    def errno_name(self) -> str:
-        return errno_module.errorcode.get(self.errno, "") if self.errno else ""
 
 
 class Channel:

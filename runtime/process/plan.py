@@ -131,14 +131,14 @@ def check_run_as_non_root(pod: Pod, container: Container, image: ImageConfig) ->
 
 
 def _seccomp(pod: Pod, container: Container, privileged: bool, caps: list[str], *,
-             profiles_dir: Path, cache_dir: Path) -> tuple[str | None, str]:
-    """(BPF as hex or None, the profile's name for humans)."""
+             profiles_dir: Path, cache_dir: Path) -> str | None:
+    """The seccomp program as hex, or None for no filter."""
     sc, psc = container.security_context, spec_of(pod).security_context
     profile: SeccompProfile | None = (sc.seccomp_profile if sc and sc.seccomp_profile else
                                       psc.seccomp_profile if psc and psc.seccomp_profile else None)
     kind = profile.type if profile else "RuntimeDefault"
     if privileged or kind == "Unconfined":
-        return None, "Unconfined"
+        return None
     from podbay.runtime.security import seccomp  # noqa: PLC0415
 
     try:
@@ -148,8 +148,8 @@ def _seccomp(pod: Pod, container: Container, privileged: bool, caps: list[str], 
                 raise PlanError(f"container {container.name}: seccompProfile.localhostProfile must be a "
                                 f"relative path inside {profiles_dir}, got {relative!r}")
             built = seccomp.load_profile(profiles_dir / relative, caps)
-            return seccomp.compile_bpf(built).hex(), f"Localhost {relative}"
-        return seccomp.cached_runtime_default(caps, cache_dir).hex(), "RuntimeDefault"
+            return seccomp.compile_bpf(built).hex()
+        return seccomp.cached_runtime_default(caps, cache_dir).hex()
     except seccomp.SeccompError as err:
         raise PlanError(f"container {container.name}: {err}") from err
 
@@ -274,7 +274,7 @@ def build(pod: Pod, container: Container, image: ImageConfig, *, layers_dir: Pat
     if not args:
         raise PlanError(f"container {container.name}: no command: the image has no Entrypoint or Cmd and the "
                         "container sets no command")
-    seccomp_hex, seccomp_name = _seccomp(pod, container, privileged, caps, profiles_dir=profiles_dir,
+    seccomp_hex = _seccomp(pod, container, privileged, caps, profiles_dir=profiles_dir,
                                           cache_dir=cache_dir)
     allow_escalation = sc.allow_privilege_escalation if sc else None
     mapping = context.mapping
@@ -287,7 +287,6 @@ def build(pod: Pod, container: Container, image: ImageConfig, *, layers_dir: Pat
     run_as_user = sc.run_as_user if sc and sc.run_as_user is not None else (psc.run_as_user if psc else None)
     run_as_group = sc.run_as_group if sc and sc.run_as_group is not None else (psc.run_as_group if psc else None)
     data = {
-        "name": container.name,
         "userns": not mapping.identity,
         "join": context.join,
         "namespaces": namespaces,
@@ -311,9 +310,8 @@ def build(pod: Pod, container: Container, image: ImageConfig, *, layers_dir: Pat
             "fs_group": psc.fs_group if psc else None,
             "rlimits": _rlimits(),
             "capabilities": sorted(CAPABILITY_NUMBERS[c] for c in caps),
-            "capability_names": caps,
             "no_new_privs": not privileged and allow_escalation is not True,
-            "seccomp": seccomp_hex, "seccomp_profile": seccomp_name,
+            "seccomp": seccomp_hex,
         },
     }
     return Plan(data, warnings)

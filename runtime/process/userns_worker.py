@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         stage = job
         if job == "unpack":
             result = unpack_layer(args[0], args[1])
-            channel.send("done", diff_id=result.diff_id, entries=result.entries,
+            channel.send("done", diff_id=result.diff_id,
                          skipped_devices=result.skipped_devices, unmapped_owners=result.unmapped_owners)
         elif job == "remove":
             shutil.rmtree(args[0])

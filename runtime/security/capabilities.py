@@ -52,11 +52,3 @@ def container_capabilities(add: list[str], drop: list[str], privileged: bool,
             raise ValueError(f"unknown capability {cap!r}")
         caps.append(cap)
     return caps
-
-
-def capability_mask(names: list[str]) -> int:
-    """The hexadecimal mask ``/proc/PID/status`` shows for these capabilities."""
-    mask = 0
-    for name in names:
-        mask |= 1 << CAPABILITY_NUMBERS[name]
-    return mask

@@ -39,8 +39,8 @@ def test_an_error_message_carries_the_stage_and_errno() -> None:
     Channel(theirs).send("error", stage="mounts", errno=errno.EPERM, message="mount proc /r/proc: EPERM")
     with pytest.raises(ChildError) as caught:
         parent.recv("pid", timeout=1)
-    assert (caught.value.stage, caught.value.errno_name, str(caught.value)) == (
-        "mounts", "EPERM", "mount proc /r/proc: EPERM")
+    assert (caught.value.stage, caught.value.errno, str(caught.value)) == (
+        "mounts", errno.EPERM, "mount proc /r/proc: EPERM")
 
 
 def test_syscall_errors_read_like_the_failed_call() -> None:

@@ -18,7 +18,7 @@ from podbay.runtime.process import plan
 from podbay.runtime.process.expand import expand
 from podbay.runtime.process.users import UserError, resolve
 from podbay.runtime.rootfs.securejoin import secure_join
-from podbay.runtime.security.capabilities import DEFAULT_CAPABILITIES, capability_mask, container_capabilities
+from podbay.runtime.security.capabilities import CAPABILITY_NUMBERS, DEFAULT_CAPABILITIES, container_capabilities
 from podbay.runtime.security.seccomp import SeccompError, compile_bpf, load_profile, runtime_default
 from tests.unit.specutil import loaded
 
@@ -164,6 +164,11 @@ def test_resolv_conf_follows_dns_policy(tmp_path: Path) -> None:
         "nameserver 10.0.0.1", "nameserver 1.1.1.1", "search example.org x.y", "options edns0 ndots:5 rotate"]
     none = loaded(POD.replace("{fields}", "") + "  dnsPolicy: None\n  dnsConfig: {nameservers: [9.9.9.9]}\n")
     assert plan.resolv_conf(none, str(host)) == "nameserver 9.9.9.9\n"  # type: ignore[arg-type]
+
+
+def capability_mask(names: list[str]) -> int:
+    """The hexadecimal mask /proc/PID/status shows for these capabilities."""
+    return sum(1 << CAPABILITY_NUMBERS[name] for name in names)
 
 
 def test_capabilities_as_containerd_tweaks_them() -> None:
