@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # python3-dev, gcc and libcap-dev build python-prctl; uidmap gives newuidmap/newgidmap for rootless
-# pods; busybox-static is what the tests and the demo build their images from.
+# pods; slirp4netns and nftables connect rootless pods to the outside; busybox-static is what the tests
+# and the demo build their images from.
 APT_PACKAGES=(python3 python3-venv python3-pip python3-dev gcc libc6-dev libcap-dev libseccomp2 uidmap
-              busybox-static)
+              slirp4netns nftables busybox-static)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import stat
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -181,10 +182,22 @@ def root_podbay(workdir: Path, probe_image: Path, test_netns: str) -> Podbay:
 
 
 @pytest.fixture(scope="session")
-def rootless_podbay(workdir: Path, probe_image: Path, portable_podbay: Path, test_netns: str) -> Podbay:
+def user_tun(workdir: Path) -> Path:
+    """A /dev/net/tun node of mode 0666, as distributions' udev rules make it (this machine's is 0600)."""
+    node = workdir / "tun"
+    os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(10, 200))
+    node.chmod(0o666)
+    return node
+
+
+@pytest.fixture(scope="session")
+def rootless_podbay(workdir: Path, probe_image: Path, portable_podbay: Path, test_netns: str,
+                    user_tun: Path) -> Podbay:
     uid, gid = ensure_test_user(workdir / "rootless")
-    return _store(workdir / "rootless", uid, gid, [probe_image, probe_image.with_name("probe-app.tar")],
-                  install=portable_podbay, netns=test_netns)
+    podbay = _store(workdir / "rootless", uid, gid, [probe_image, probe_image.with_name("probe-app.tar")],
+                    install=portable_podbay, netns=test_netns)
+    podbay.tun = str(user_tun)
+    return podbay
 
 
 @pytest.fixture(params=[pytest.param("root", marks=[pytest.mark.root, pytest.mark.images]),
@@ -195,3 +208,4 @@ def podbay(request: pytest.FixtureRequest) -> Iterator[Podbay]:
     yield store
     assert store.containers_left() == [], "a container or pod folder was left behind"
     assert host_mounts_under(store.home) == [], "a mount was left behind"
+    assert not (store.run_dir / "network" / "rootless.json").exists(), "the rootless network outlived its pods"

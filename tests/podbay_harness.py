@@ -51,6 +51,7 @@ class Podbay:
     extra_env: dict[str, str] = field(default_factory=dict)
     command: list[str] = field(default_factory=lambda: list(PODBAY))
     netns: str = ""  # run podbay inside this network namespace (the tests' own), never the host's
+    tun: str = ""  # a /dev/net/tun node open to the user, bound over the real one for this podbay only
 
     def argv(self, *args: str) -> tuple[list[str], dict[str, Any]]:
         """The command line and Popen options: in the test netns, as the store's user."""
@@ -59,6 +60,8 @@ class Podbay:
             return [*self.command, *args], kwargs
         # ip netns exec needs root; setpriv then becomes the user (both exec: the pid stays podbay's).
         become = ["setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--clear-groups", "--"] if self.uid else []
+        if self.tun:  # in the mount namespace ip netns exec makes, which is a slave of the host's
+            become = ["sh", "-c", 'mount --bind "$0" /dev/net/tun && exec "$@"', self.tun, *become]
         return ["ip", "netns", "exec", self.netns, *become, *self.command, *args], {}
 
     @property
@@ -146,6 +149,9 @@ def portable_install(target: Path) -> Path:
     for name in ("yaml", "_yaml"):
         if (site / name).is_dir():
             shutil.copytree(site / name, target / name, ignore=ignore)
+    import pyroute2  # noqa: PLC0415
+
+    shutil.copytree(Path(pyroute2.__file__).parent, target / "pyroute2", ignore=ignore)
     for module in (prctl, pyseccomp):
         shutil.copy(module.__file__, target)
     for extension in site.glob("_prctl*.so"):

@@ -7,9 +7,13 @@ pyroute2 costs about 200 ms to import, so this module is imported only when a po
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
+import subprocess
 from typing import Any
 
 BRIDGE = "podbay0"
+SBIN_PATH = "/usr/local/sbin:/usr/sbin:/sbin:/usr/local/bin:/usr/bin:/bin"
 
 
 class NetworkError(Exception):
@@ -63,3 +67,30 @@ def remove_pod_link(host_name: str) -> None:
     with _iproute() as ip, contextlib.suppress(NetlinkError):
         for index in ip.link_lookup(ifname=host_name):
             ip.link("del", index=index)
+
+
+def masquerade_wanted() -> bool:
+    """Rootful pods reach past the host only when asked (``PODBAY_MASQUERADE=1``): it changes the
+    host's firewall and turns on forwarding, which podbay does not do behind the user's back."""
+    return os.environ.get("PODBAY_MASQUERADE", "").lower() in ("1", "true", "yes")
+
+
+def masquerade(subnet: str) -> str:
+    """Forwarding on, and the pods' traffic that leaves by another interface than the bridge takes
+    that interface's address (nft; the ``ip podbay`` table is replaced whole, so this is idempotent).
+    Returns what went wrong, or "" when it is done."""
+    nft = shutil.which("nft", path=SBIN_PATH)
+    if nft is None:
+        return "nft (package nftables) is not installed: pods' traffic cannot be masqueraded"
+    rules = ("table ip podbay {}\ndelete table ip podbay\ntable ip podbay {\n chain postrouting {\n"
+             "  type nat hook postrouting priority srcnat; policy accept;\n"
+             f'  ip saddr {subnet} oifname != "{BRIDGE}" masquerade\n }}\n}}\n')
+    done = subprocess.run([nft, "-f", "-"], input=rules, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        return f"nft could not masquerade the pods' traffic: {done.stderr.strip()}"
+    try:
+        with open("/proc/sys/net/ipv4/ip_forward", "w") as file:  # of the caller's network namespace
+            file.write("1")
+    except OSError as err:
+        return f"cannot turn on IPv4 forwarding: {err.strerror}"
+    return ""

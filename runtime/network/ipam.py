@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from podbay.runtime.process.liveness import alive, start_time
+
 DEFAULT_SUBNET = "10.88.0.0/16"
 
 
@@ -41,17 +43,9 @@ def subnet() -> ipaddress.IPv4Network:
     return network
 
 
-def _alive(pid: int, start: str) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as file:
-            return file.read().rsplit(")", 1)[1].split()[19] == start
-    except (OSError, IndexError):
-        return False
-
-
-def _start_time(pid: int) -> str:
-    with open(f"/proc/{pid}/stat") as file:
-        return file.read().rsplit(")", 1)[1].split()[19]  # field 22: start time, tells PID reuse apart
+def gateway_of(network: ipaddress.IPv4Network) -> str:
+    """The bridge's address: the subnet's first."""
+    return str(next(network.hosts()))
 
 
 class Ipam:
@@ -74,20 +68,22 @@ class Ipam:
 
     def allocate(self, pod: str) -> Lease:
         network = subnet()
-        hosts = network.hosts()
-        gateway = str(next(hosts))
+        gateway = gateway_of(network)
+        hosts = (address for address in network.hosts() if str(address) != gateway)
         with self._leases() as leases:
             for address, lease in list(leases.items()):
-                if not _alive(int(str(lease["pid"])), str(lease["start"])):
+                if not alive(int(str(lease["pid"])), str(lease["start"])):
                     del leases[address]  # its podbay is gone (crash or reboot): free again
             for candidate in hosts:
                 address = str(candidate)
                 if address not in leases:
-                    leases[address] = {"pod": pod, "pid": os.getpid(), "start": _start_time(os.getpid())}
+                    leases[address] = {"pod": pod, "pid": os.getpid(), "start": start_time(os.getpid())}
                     return Lease(address, network.prefixlen, gateway)
         raise IpamError(f"no free address left in {network}")
 
-    def release(self, pod: str) -> None:
+    def release(self, pod: str) -> int:
+        """Free the pod's address; returns how many leases other pods still hold."""
         with self._leases() as leases:
             for address in [a for a, lease in leases.items() if lease["pod"] == pod]:
                 del leases[address]
+            return sum(alive(int(str(lease["pid"])), str(lease["start"])) for lease in leases.values())

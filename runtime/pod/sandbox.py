@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from podbay.runtime.idmap import IdMapping, default_mapping
-from podbay.runtime.network.ipam import Ipam, IpamError, Lease
+from podbay.runtime.network import rootless
+from podbay.runtime.network.ipam import Ipam, IpamError, Lease, gateway_of, subnet
 from podbay.runtime.paths import Paths
 from podbay.runtime.pod import volumes as pod_volumes
 from podbay.runtime.pod.config import ConfigError, PodObjects
@@ -41,8 +42,9 @@ class Sandbox:
     warnings: list[str] = field(default_factory=list)
     holder: int = 0  # PID 1 of the pod's shared pid namespace (shareProcessNamespace only)
     lease: Lease | None = None  # the pod's IP, when it has a network of its own
-    host_link: str = ""  # the host end of its veth pair
+    host_link: str = ""  # the host end of its veth pair (rootful; a rootless one lives in the rootless network)
     ipam: Ipam | None = None
+    rootless_net: rootless.RootlessNetwork | None = None  # the user's rootless network, for a rootless networked pod
 
     @property
     def pod_ip(self) -> str:
@@ -59,8 +61,8 @@ def _namespaces(pod: Pod) -> list[str]:
 
 
 def networked(pod: Pod) -> bool:
-    """Rootful pods get an IP on podbay0; rootless ones loopback only, for now (see ARCHITECTURE.md)."""
-    return os.geteuid() == 0 and not spec_of(pod).host_network
+    """Every pod but a hostNetwork one gets an IP on podbay0 (a rootless one, on the user's rootless network)."""
+    return not spec_of(pod).host_network
 
 
 def create(pod: Pod, paths: Paths, objects: PodObjects) -> Sandbox:
@@ -80,8 +82,7 @@ def create(pod: Pod, paths: Paths, objects: PodObjects) -> Sandbox:
         (directory / "etc").mkdir(mode=0o755)
         hostname = pod_hostname(pod)
         if networked(pod):
-            sandbox.ipam = Ipam(paths.run_dir / "network")
-            sandbox.lease = sandbox.ipam.allocate(meta.uid)
+            _lease(sandbox, paths.run_dir / "network")
         for inside, text in etc_files(pod, hostname, sandbox.pod_ip).items():
             path = directory / "etc" / inside.rsplit("/", 1)[1]
             path.write_text(text)
@@ -89,7 +90,7 @@ def create(pod: Pod, paths: Paths, objects: PodObjects) -> Sandbox:
             sandbox.etc_files[inside] = str(path)
         sandbox.volumes = pod_volumes.prepare(pod, directory, paths.data_dir / "volumes", objects, mapping)
         _start(sandbox, hostname)
-    except (pod_volumes.VolumeError, ConfigError, IpamError) as err:
+    except (pod_volumes.VolumeError, ConfigError, IpamError, rootless.RootlessNetworkError) as err:
         destroy(sandbox)
         raise launcher.LaunchError(f"pod {meta.name}: {err}") from err
     except BaseException:
@@ -98,16 +99,37 @@ def create(pod: Pod, paths: Paths, objects: PodObjects) -> Sandbox:
     return sandbox
 
 
+def _lease(sandbox: Sandbox, folder: Path) -> None:
+    """The pod's address; a rootless pod's comes with the rootless network it lives in, started if need be."""
+    sandbox.ipam = Ipam(folder)
+    uid = meta_of(sandbox.pod).uid
+    if os.geteuid() == 0:
+        sandbox.lease = sandbox.ipam.allocate(uid)
+        return
+    network = subnet()
+    with rootless.locked(folder):
+        sandbox.rootless_net = rootless.ensure(folder, sandbox.mapping, gateway_of(network), network.prefixlen,
+                                           str(network))
+        sandbox.lease = sandbox.ipam.allocate(uid)
+    sandbox.warnings += sandbox.rootless_net.warnings
+
+
 def _start(sandbox: Sandbox, hostname: str) -> None:
     namespaces = _namespaces(sandbox.pod)
     plan: dict[str, object] = {"sandbox": True, "userns": not sandbox.mapping.identity, "namespaces": namespaces,
                                "hostname": hostname, "tmpfs": sandbox.volumes.tmpfs}
     what = f"pod {meta_of(sandbox.pod).name}"
+    join = {"user": sandbox.rootless_net.open_namespace("user")} if sandbox.rootless_net else {}
+    if join:
+        plan["join"] = join  # the rootless network's user namespace, rather than one of its own
     devnull = os.open(os.devnull, os.O_RDWR)
     try:
-        init, channel = launcher.spawn_init(plan, sandbox.mapping, what, stdio=(devnull, devnull, None))
+        init, channel = launcher.spawn_init(plan, sandbox.mapping, what, stdio=(devnull, devnull, None),
+                                            pass_fds=tuple(join.values()))
     finally:
         os.close(devnull)
+        for fd in join.values():
+            os.close(fd)
     try:
         message = channel.recv("holder", "sandbox", timeout=launcher.HANDSHAKE_TIMEOUT)
         if message is not None and message["kind"] == "holder":
@@ -135,19 +157,40 @@ def _start(sandbox: Sandbox, hostname: str) -> None:
 
 
 def _connect(sandbox: Sandbox, channel: Channel) -> None:
-    """podbay0 and the pod's veth pair (host side, pyroute2); the init configures eth0 inside."""
+    """podbay0 and the pod's veth pair (pyroute2, on the host or in the rootless network); the init
+    configures eth0 inside."""
     from podbay.runtime.network import bridge  # noqa: PLC0415 - pyroute2 is heavy
 
     assert sandbox.lease is not None
+    link = "pb" + meta_of(sandbox.pod).uid.replace("-", "")[:12]
     try:
-        bridge.ensure_bridge(sandbox.lease.gateway, sandbox.lease.prefix)
-        sandbox.host_link = "pb" + meta_of(sandbox.pod).uid.replace("-", "")[:12]
-        bridge.add_pod_link(sandbox.host_link, sandbox.fds["net"])
-    except bridge.NetworkError as err:
+        if sandbox.rootless_net is not None:
+            rootless.connect(sandbox.rootless_net, link, sandbox.fds["net"])  # goes with the pod's namespace
+        else:
+            bridge.ensure_bridge(sandbox.lease.gateway, sandbox.lease.prefix)
+            if bridge.masquerade_wanted() and (problem := bridge.masquerade(str(subnet()))):
+                sandbox.warnings.append(problem)
+            sandbox.host_link = link
+            bridge.add_pod_link(link, sandbox.fds["net"])
+    except (bridge.NetworkError, rootless.RootlessNetworkError) as err:
         raise launcher.LaunchError(f"pod {meta_of(sandbox.pod).name}: network: {err}") from err
     channel.send("configure", address=sandbox.lease.address, prefix=sandbox.lease.prefix,
                  gateway=sandbox.lease.gateway)
     channel.recv("configured", timeout=launcher.HANDSHAKE_TIMEOUT)
+
+
+def _release(sandbox: Sandbox) -> None:
+    """Free the pod's address; the rootless network stops with its last pod (or after a failed start)."""
+    if sandbox.ipam is None:
+        return
+    uid = meta_of(sandbox.pod).uid
+    if sandbox.rootless_net is None:
+        sandbox.ipam.release(uid)
+    else:
+        with rootless.locked(sandbox.ipam.path.parent):
+            if sandbox.ipam.release(uid) == 0:
+                rootless.stop(sandbox.ipam.path.parent)
+    sandbox.ipam, sandbox.lease, sandbox.rootless_net = None, None, None
 
 
 def destroy(sandbox: Sandbox) -> None:
@@ -163,9 +206,7 @@ def destroy(sandbox: Sandbox) -> None:
 
         bridge.remove_pod_link(sandbox.host_link)
         sandbox.host_link = ""
-    if sandbox.ipam is not None and sandbox.lease is not None:
-        sandbox.ipam.release(meta_of(sandbox.pod).uid)
-        sandbox.lease = None
+    _release(sandbox)
     for fd in sandbox.fds.values():
         with contextlib.suppress(OSError):
             os.close(fd)

@@ -106,7 +106,9 @@ def _join(join: dict[str, int]) -> None:
 def _sandbox(channel: Channel, plan: dict[str, Any]) -> NoReturn:
     """The pod's sandbox: create the namespaces every container of the pod joins, set them up, and
     exit once the launcher holds them open (so no process per pod stays behind to hold them)."""
-    if plan["userns"]:
+    if plan.get("join"):
+        _join(plan["join"])  # a rootless networked pod lives in the rootless network's user namespace
+    elif plan["userns"]:
         _become_root(channel)
     Stage.name = "pod namespaces"
     unshare(sum(NAMESPACE_FLAGS[name] for name in plan["namespaces"]))

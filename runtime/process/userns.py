@@ -33,25 +33,33 @@ class UsernsError(Exception):
     pass
 
 
-def python_argv(module: str) -> list[str]:
+def python_argv(module: str, *packages: str) -> list[str]:
     """How to re-exec podbay's ``module`` and call its ``main()``: the same interpreter, isolated
     (``-I``: no PYTHON* variables, no user site) and without ``site`` (``-S``).
 
     ``site`` costs a re-exec'd child about 18 ms (an editable install's import finder alone
-    imports pathlib and inspect), on every container start. The child needs only two import
-    locations, which the parent knows: podbay.runtime's folder and python-prctl's.
+    imports pathlib and inspect), on every container start. The child needs only a few import
+    locations, which the parent knows: podbay.runtime's folder, python-prctl's and those of
+    the other third-party ``packages`` it names.
     """
-    return [sys.executable, "-I", "-S", "-c", _bootstrap(module)]
+    return [sys.executable, "-I", "-S", "-c", _bootstrap(module, ("prctl", *packages))]
 
 
 @functools.cache
-def _bootstrap(module: str) -> str:
+def _bootstrap(module: str, packages: tuple[str, ...]) -> str:
     import importlib.util  # noqa: PLC0415
 
     import podbay.runtime  # noqa: PLC0415
 
-    prctl = importlib.util.find_spec("prctl")
-    extra = [os.path.dirname(prctl.origin)] if prctl is not None and prctl.origin else []
+    extra: list[str] = []
+    for package in packages:
+        spec = importlib.util.find_spec(package)
+        origin = spec.origin if spec is not None else None
+        if origin:  # a package's __init__.py lies one folder deeper than a module such as prctl.py
+            folder = os.path.dirname(origin)
+            folder = os.path.dirname(folder) if os.path.basename(origin) == "__init__.py" else folder
+            if folder not in extra:
+                extra.append(folder)
     runtime = os.path.dirname(podbay.runtime.__file__)
     # Package modules with a __path__ are all the default finder needs (podbay.runtime's
     # __init__ holds only a docstring); importlib.util would cost another 7 ms.
@@ -66,23 +74,51 @@ def _bootstrap(module: str) -> str:
     )
 
 
-def run_in_userns(mapping: IdMapping, job: str, *args: str, timeout: float = 600) -> dict[str, Any]:
+def spawn_python(module: str, args: list[str], *, packages: tuple[str, ...] = (), pass_fds: tuple[int, ...] = (),
+                 detached: bool = False, stderr: int | None = None) -> tuple[subprocess.Popen[bytes], Channel]:
+    """Start podbay's ``module`` (its ``main()``) with a channel to it.
+
+    ``detached``: in a session of its own, its output discarded, so that it outlives this process
+    and the terminal's signals (the rootless network's holder)."""
     channel, theirs = Channel.pair()
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), ENV_FD: str(theirs.fileno())}
+    quiet = subprocess.DEVNULL if detached else None
     try:
-        worker = subprocess.Popen(python_argv(WORKER) + [job, *args], pass_fds=[theirs.fileno()], env=env,
-                                  stdin=subprocess.DEVNULL)
+        worker = subprocess.Popen(python_argv(module, *packages) + args, pass_fds=[theirs.fileno(), *pass_fds],
+                                  env=env, stdin=subprocess.DEVNULL, stdout=quiet,
+                                  stderr=quiet if stderr is None else stderr, start_new_session=detached)
+    except OSError:
+        channel.close()
+        raise
     finally:
         theirs.close()
+    return worker, channel
+
+
+def spawn_in_userns(mapping: IdMapping, module: str, args: list[str], **options: Any,
+                    ) -> tuple[subprocess.Popen[bytes], Channel]:
+    """``spawn_python`` into a new user namespace, mapped (sync points (1) and (2))."""
+    worker, channel = spawn_python(module, args, **options)
     try:
         channel.recv("unshared", timeout=30)  # (1)
         write_mapping(worker.pid, mapping)
         channel.send("mapped")  # (2)
+    except (ChildError, ProtocolError, IdMapError) as err:
+        channel.close()
+        worker.kill()
+        worker.wait()
+        raise UsernsError(f"{module}: {err}") from err
+    return worker, channel
+
+
+def run_in_userns(mapping: IdMapping, job: str, *args: str, timeout: float = 600) -> dict[str, Any]:
+    worker, channel = spawn_in_userns(mapping, WORKER, [job, *args])
+    try:
         done = channel.recv("done", timeout=timeout)  # (3)
         if done is None:
             raise UsernsError(f"{job}: the user namespace worker exited without an answer")
         return done
-    except (ChildError, ProtocolError, IdMapError) as err:
+    except (ChildError, ProtocolError) as err:
         raise UsernsError(f"{job}: {err}") from err
     finally:
         channel.close()

@@ -3,6 +3,7 @@
  *   probe ATTEMPT [ARG]   tries one escape, prints "denied ERRNO" (exit 0) or "allowed" (exit 1)
  *   probe list            prints every attempt's name
  *   probe ids             prints "uid euid gid egid"
+ *   probe udp-echo PORT   answers one UDP datagram on PORT with "got:" and the datagram (busybox nc has no -u)
  *
  * Built statically by the test fixture from this source; never committed as a binary. */
 #define _GNU_SOURCE
@@ -108,9 +109,23 @@ static const struct attempt attempts[] = {
     {"sethostname", t_sethostname}, {"chroot-escape", t_chroot_escape}, {"personality", t_personality},
 };
 
+static int udp_echo(int port) {
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port)}, peer;
+    socklen_t peer_len = sizeof peer;
+    char buffer[512] = "got:";
+    if (s < 0 || bind(s, (struct sockaddr *)&addr, sizeof addr) < 0) { perror("udp-echo"); return 2; }
+    puts("ready");
+    fflush(stdout);
+    ssize_t n = recvfrom(s, buffer + 4, sizeof buffer - 4, 0, (struct sockaddr *)&peer, &peer_len);
+    if (n < 0 || sendto(s, buffer, n + 4, 0, (struct sockaddr *)&peer, peer_len) < 0) { perror("udp-echo"); return 2; }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: probe ATTEMPT [ARG] | list | ids\n"); return 2; }
     arg = argc > 2 ? argv[2] : "";
+    if (!strcmp(argv[1], "udp-echo")) return udp_echo(atoi(arg));
     if (!strcmp(argv[1], "ids")) { printf("%d %d %d %d\n", getuid(), geteuid(), getgid(), getegid()); return 0; }
     for (size_t i = 0; i < sizeof attempts / sizeof *attempts; i++) {
         if (!strcmp(argv[1], "list")) { puts(attempts[i].name); continue; }
