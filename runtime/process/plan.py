@@ -183,27 +183,51 @@ def etc_files(pod: Pod, hostname: str, pod_ip: str = "") -> dict[str, str]:
             "/etc/resolv.conf": resolv_conf(pod)}
 
 
-def resolv_conf(pod: Pod, host_file: str = "/etc/resolv.conf") -> str:
+SYSTEMD_RESOLVED_UPSTREAM = "/run/systemd/resolve/resolv.conf"
+
+
+def _read_resolv_conf(path: str) -> tuple[list[str], list[str], list[str]]:
+    """Nameservers, search domains and options of a resolv.conf (nothing when it is missing)."""
+    servers: list[str] = []
+    searches: list[str] = []
+    options: list[str] = []
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        words = line.split()
+        if not words or words[0].startswith(("#", ";")):
+            continue
+        if words[0] == "nameserver" and len(words) > 1:
+            servers.append(words[1])
+        elif words[0] in ("search", "domain"):
+            searches += words[1:]
+        elif words[0] == "options":
+            options += words[1:]
+    return servers, searches, options
+
+
+def _loopback(server: str) -> bool:
+    return server.startswith("127.") or server == "::1"
+
+
+def resolv_conf(pod: Pod, host_file: str = "/etc/resolv.conf", upstream_file: str = SYSTEMD_RESOLVED_UPSTREAM) -> str:
     """dnsPolicy: Default and ClusterFirst (there is no cluster DNS) use the host's resolvers;
-    None starts empty; dnsConfig adds nameservers, searches and options, as the kubelet merges them."""
+    None starts empty; dnsConfig adds nameservers, searches and options, as the kubelet merges them.
+
+    A pod with its own network cannot reach the host's loopback: a local stub (systemd-resolved's
+    127.0.0.53) is replaced by the servers it forwards to, and loopback servers are dropped, as
+    docker and podman do."""
     servers: list[str] = []
     searches: list[str] = []
     options: list[str] = []
     if spec_of(pod).dns_policy != "None":
-        try:
-            lines = Path(host_file).read_text().splitlines()
-        except OSError:
-            lines = []
-        for line in lines:
-            words = line.split()
-            if not words or words[0].startswith(("#", ";")):
-                continue
-            if words[0] == "nameserver" and len(words) > 1:
-                servers.append(words[1])
-            elif words[0] in ("search", "domain"):
-                searches += words[1:]
-            elif words[0] == "options":
-                options += words[1:]
+        servers, searches, options = _read_resolv_conf(host_file)
+        if not spec_of(pod).host_network and servers and all(_loopback(s) for s in servers):
+            servers = _read_resolv_conf(upstream_file)[0]
+        if not spec_of(pod).host_network:
+            servers = [s for s in servers if not _loopback(s)]
     dns = spec_of(pod).dns_config
     if dns is not None:
         servers += [s for s in dns.nameservers if s not in servers]

@@ -166,6 +166,20 @@ def test_resolv_conf_follows_dns_policy(tmp_path: Path) -> None:
     assert plan.resolv_conf(none, str(host)) == "nameserver 9.9.9.9\n"  # type: ignore[arg-type]
 
 
+def test_resolv_conf_replaces_a_loopback_stub_with_its_upstream(tmp_path: Path) -> None:
+    host, upstream = tmp_path / "resolv.conf", tmp_path / "upstream.conf"
+    host.write_text("nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch lan\n")
+    upstream.write_text("nameserver 192.168.1.1\nnameserver 127.0.0.1\nsearch lan\n")
+    pod = loaded(POD.replace("{fields}", ""))
+    assert plan.resolv_conf(pod, str(host), str(upstream)).splitlines() == [  # type: ignore[arg-type]
+        "nameserver 192.168.1.1", "search lan", "options edns0 trust-ad"]
+    host_network = loaded(POD.replace("{fields}", "") + "  hostNetwork: true\n")
+    assert plan.resolv_conf(host_network, str(host), str(upstream)).startswith(  # type: ignore[arg-type]
+        "nameserver 127.0.0.53\n")  # it shares the host's loopback
+    upstream.unlink()
+    assert plan.resolv_conf(pod, str(host), str(upstream)).splitlines()[0] == "search lan"  # type: ignore[arg-type]
+
+
 def capability_mask(names: list[str]) -> int:
     """The hexadecimal mask /proc/PID/status shows for these capabilities."""
     return sum(1 << CAPABILITY_NUMBERS[name] for name in names)
