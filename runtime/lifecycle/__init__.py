@@ -1,0 +1,1 @@
+"""Pod lifecycle rules the supervisor applies: restart policies and the crash-loop backoff."""

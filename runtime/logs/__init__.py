@@ -1,0 +1,1 @@
+"""Container logs: the CRI log format, written with rotation and read back."""
