@@ -121,6 +121,8 @@ def _container_processes(uids: set[int], ranges: list[tuple[int, int]]) -> list[
         except OSError:
             continue
         uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
+        if "\nState:\tZ" in status:
+            continue  # exited, waiting for its parent (or init, here a slow reaper) to collect it
         if uid in uids or any(start <= uid < start + count for start, count in ranges):
             found.append(f"{entry} (uid {uid}): {Path(f'/proc/{entry}/cmdline').read_bytes()[:80]!r}")
     return found

@@ -57,6 +57,7 @@ class RootlessNetwork:
     slirp: int = 0
     slirp_start: str = ""
     warnings: list[str] = field(default_factory=list)
+    exit_fd: int = -1  # the holder's end of slirp4netns's --exit-fd pipe, to start a new slirp4netns on
 
     def open_namespace(self, kind: str) -> int:
         """A descriptor of the holder's ``user`` or ``net`` namespace."""
@@ -89,6 +90,8 @@ def ensure(folder: Path, mapping: IdMapping, gateway: str, prefix: int, subnet: 
     """The running rootless network, started if need be (call under ``locked``)."""
     network = _read(folder)
     if network is not None and alive(network.holder, network.holder_start):
+        if network.slirp and not alive(network.slirp, network.slirp_start):
+            _reconnect(folder, network)  # slirp4netns died (killed, crashed): the pods' way out comes back
         return network
     if network is not None:
         stop(folder)  # its holder died: whatever is left of it goes
@@ -111,7 +114,8 @@ def _start(folder: Path, mapping: IdMapping, gateway: str, prefix: int, subnet: 
             ready = channel.recv("ready", timeout=60)
             if ready is None:
                 raise RootlessNetworkError(f"the rootless network's holder exited during set-up (see {folder / LOG})")
-            network = RootlessNetwork(holder.pid, start_time(holder.pid), warnings=list(ready["warnings"]))
+            network = RootlessNetwork(holder.pid, start_time(holder.pid), warnings=list(ready["warnings"]),
+                                      exit_fd=holder_end)  # pass_fds keeps the number in the holder
             _connect_outward(network, keep_open, log)
         except (ChildError, ProtocolError, OSError) as err:
             _kill(holder.pid)
@@ -124,6 +128,23 @@ def _start(folder: Path, mapping: IdMapping, gateway: str, prefix: int, subnet: 
             os.close(keep_open)
     _write(folder, network)
     return network
+
+
+def _reconnect(folder: Path, network: RootlessNetwork) -> None:
+    """A new slirp4netns on the running holder; its --exit-fd is the holder's pipe, reopened through /proc."""
+    network.slirp, network.slirp_start = 0, ""
+    try:
+        exit_fd = os.open(f"/proc/{network.holder}/fd/{network.exit_fd}", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as err:
+        network.warnings.append(f"slirp4netns stopped and cannot be restarted ({err.strerror}): rootless pods "
+                                "reach each other but nothing beyond")
+    else:
+        with open(folder / LOG, "ab") as log:
+            try:
+                _connect_outward(network, exit_fd, log)
+            finally:
+                os.close(exit_fd)
+    _write(folder, network)
 
 
 def _connect_outward(network: RootlessNetwork, exit_fd: int, log: Any) -> None:

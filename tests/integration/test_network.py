@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -163,6 +164,23 @@ def test_the_rootless_network_starts_with_the_first_pod_and_stops_with_the_last(
         first.communicate(timeout=30)
         second.communicate(timeout=30)
     assert not state.exists() and not alive(*holder) and not alive(*slirp)  # (a zombie, until init reaps it)
+
+
+@pytest.mark.rootless
+@pytest.mark.images
+def test_a_dead_slirp4netns_is_replaced_by_the_next_pod(rootless_podbay: Podbay, outside: str) -> None:
+    state = rootless_podbay.run_dir / "network" / "rootless.json"
+    server, _ = serving(rootless_podbay, seconds=8)  # keeps the rootless network up
+    try:
+        network = json.loads(state.read_text())
+        os.kill(network["slirp"], signal.SIGKILL)  # started for this test's pod, killed by its recorded pid
+        done = rootless_podbay.run(shell(FETCH_OUTSIDE.format(outside)))
+        assert done.stdout == "from outside\n", done.stderr
+        again = json.loads(state.read_text())
+        assert again["holder"] == network["holder"] and again["slirp"] != network["slirp"]
+        assert alive(again["slirp"], again["slirp_start"])
+    finally:
+        server.communicate(timeout=30)
 
 
 def test_etc_hosts_has_the_pod_ip_hostname_and_aliases(podbay: Podbay) -> None:
