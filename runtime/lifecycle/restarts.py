@@ -70,9 +70,6 @@ class CrashLoopBackoff:
         entry = self.entries.get(key)
         return max(entry.until - now, 0.0) if entry else 0.0
 
-    def forget(self, key: str) -> None:
-        self.entries.pop(key, None)
-
 
 def backoff_message(delay: float, container: str, pod: str, namespace: str, uid: str) -> str:
     """The kubelet's CrashLoopBackOff message."""

@@ -32,10 +32,10 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO
 
 from podbay.runtime.idmap import IdMapping
-from podbay.runtime.process.channel import ChildError, ProtocolError
+from podbay.runtime.process.channel import Channel, ChildError, ProtocolError
 from podbay.runtime.process.liveness import alive, start_time
 from podbay.runtime.process.userns import UsernsError, spawn_in_userns, spawn_python
 
@@ -147,7 +147,7 @@ def _reconnect(folder: Path, network: RootlessNetwork) -> None:
     _write(folder, network)
 
 
-def _connect_outward(network: RootlessNetwork, exit_fd: int, log: Any) -> None:
+def _connect_outward(network: RootlessNetwork, exit_fd: int, log: IO[bytes]) -> None:
     """slirp4netns on a tap device in the rootless namespace (10.0.2.100, gateway 10.0.2.2, DNS 10.0.2.3)."""
     slirp = shutil.which("slirp4netns", path=os.environ.get("PATH", "") + ":/usr/bin:/bin")
     if slirp is None:
@@ -203,7 +203,7 @@ def stop(folder: Path) -> None:
 
 
 def _joined(network: RootlessNetwork, job: str, args: list[str], pass_fds: tuple[int, ...] = (),
-            ) -> tuple[subprocess.Popen[bytes], Any]:
+            ) -> tuple[subprocess.Popen[bytes], Channel]:
     """A worker in the holder's user and network namespaces."""
     user, net = network.open_namespace("user"), network.open_namespace("net")
     try:
@@ -232,7 +232,7 @@ class RootlessPorts:
     """The proxy process of one pod's host ports (see portproxy.py); ``close`` ends it."""
 
     worker: subprocess.Popen[bytes]
-    channel: Any
+    channel: Channel
 
     def close(self) -> None:
         self.channel.close()  # end of file: the worker closes its sockets and exits

@@ -18,9 +18,6 @@ import signal
 import socket
 import sys
 
-# Imported before entering any namespace, as for the other workers (pyroute2 too, which bridge imports late).
-import pyroute2  # noqa: F401
-
 from podbay.runtime.network import bridge
 from podbay.runtime.network.portproxy import PortProxy
 from podbay.runtime.process.channel import ENV_FD, Channel
@@ -66,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     channel = Channel.from_fd(int(os.environ[ENV_FD]))
     job, args = argv[0], argv[1:]
     try:
+        if job in ("hold", "connect"):
+            import pyroute2  # noqa: F401, PLC0415 - before any namespace; not in the proxy, which lives long
         if job == "hold":
             return _hold(channel, *args)
         _join(args[0], args[1])
