@@ -149,9 +149,13 @@ def portable_install(target: Path) -> Path:
     for name in ("yaml", "_yaml"):
         if (site / name).is_dir():
             shutil.copytree(site / name, target / name, ignore=ignore)
+    import h2  # noqa: PLC0415
+    import hpack  # noqa: PLC0415
+    import hyperframe  # noqa: PLC0415
     import pyroute2  # noqa: PLC0415
 
-    shutil.copytree(Path(pyroute2.__file__).parent, target / "pyroute2", ignore=ignore)
+    for package in (pyroute2, h2, hpack, hyperframe):
+        shutil.copytree(Path(package.__file__).parent, target / package.__name__, ignore=ignore)
     for module in (prctl, pyseccomp):
         shutil.copy(module.__file__, target)
     for extension in site.glob("_prctl*.so"):

@@ -18,6 +18,11 @@ if TYPE_CHECKING:
     from podbay.runtime.paths import Paths
 
 PROG = "podbay"
+POD_KINDS = ("pods", "pod", "po")
+
+
+def _namespace(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-n", "--namespace", default="default", help="the namespace (default: default)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,12 +56,62 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser(
         "run", help="run a pod from a manifest",
-        description="Run a one-container pod in the foreground; the exit code is the container's.")
+        description="Create a pod from a manifest and return once it is created; podbay's supervisor runs it "
+                    "(restarts, probes, hooks) after this command exits. --rm --attach runs it in the "
+                    "foreground instead; the exit code is then the pod's.")
     run.add_argument("-f", "--filename", action="append", required=True, metavar="FILE", help="the pod manifest")
-    run.add_argument("--rm", action="store_true", help="remove the container when it exits")
-    run.add_argument("--attach", action="store_true", help="stay attached: stream output, forward signals")
+    run.add_argument("--rm", action="store_true", help="with --attach: delete the pod when it ends")
+    run.add_argument("--attach", action="store_true", help="stream the pod's output until it ends; its exit code")
+    run.add_argument("--wait", action="store_true", help="return once the pod is Ready")
+    run.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS", help="how long --wait waits")
+    run.add_argument("--replace", action="store_true", help="delete a pod of the same name first")
     run.add_argument("--rootfs", choices=("overlay", "copy"), default="overlay",
-                     help="how to build the root filesystem (copy: no overlayfs; slow)")
+                     help="how to build the root filesystem (copy: no overlayfs; slow; foreground only)")
+    _namespace(run)
+
+    get = commands.add_parser("get", help="list pods (kubectl get pods)")
+    get.add_argument("kind", metavar="pods", choices=POD_KINDS, help="pods (po, pod)")
+    get.add_argument("names", nargs="*", metavar="NAME")
+    get.add_argument("-o", "--output", choices=("wide", "yaml", "json", "name"))
+    get.add_argument("-l", "--selector", default="", help="label selector, e.g. app=web,tier!=db")
+    get.add_argument("-w", "--watch", action="store_true", help="print a line whenever a pod changes")
+    get.add_argument("-A", "--all-namespaces", action="store_true")
+    _namespace(get)
+
+    describe = commands.add_parser("describe", help="show a pod in detail, with its events")
+    describe.add_argument("kind", metavar="pod", choices=POD_KINDS)
+    describe.add_argument("names", nargs="+", metavar="NAME")
+    _namespace(describe)
+
+    inspect = commands.add_parser("inspect", help="a pod's runtime detail: processes, namespaces, security")
+    inspect.add_argument("kind", metavar="pod", choices=POD_KINDS)
+    inspect.add_argument("name", metavar="NAME")
+    _namespace(inspect)
+
+    delete = commands.add_parser("delete", help="delete pods (preStop hooks, stop signal, grace period)")
+    delete.add_argument("kind", metavar="pod", choices=POD_KINDS)
+    delete.add_argument("names", nargs="*", metavar="NAME")
+    delete.add_argument("--all", action="store_true", help="every pod of the namespace")
+    delete.add_argument("-l", "--selector", default="")
+    delete.add_argument("--grace-period", type=int, default=None, metavar="SECONDS",
+                        help="override terminationGracePeriodSeconds (0: kill at once)")
+    delete.add_argument("--now", action="store_true", help="grace period 1 s")
+    _namespace(delete)
+
+    logs = commands.add_parser("logs", help="print a container's logs")
+    logs.add_argument("pod", metavar="POD")
+    logs.add_argument("-c", "--container")
+    logs.add_argument("-f", "--follow", action="store_true")
+    logs.add_argument("-p", "--previous", action="store_true", help="the previous run of the container")
+    logs.add_argument("--tail", type=int, default=-1, metavar="N", help="the last N lines")
+    logs.add_argument("--since", metavar="DURATION", help="only lines newer than this (5s, 2m, 3h)")
+    logs.add_argument("--timestamps", action="store_true")
+    logs.add_argument("--all-containers", action="store_true")
+    logs.add_argument("--prefix", action="store_true", help="prefix each line with pod and container")
+    _namespace(logs)
+
+    supervisor = commands.add_parser("supervisor", help="the per-user supervisor: status, stop")
+    supervisor.add_argument("action", choices=("status", "stop"))
 
     images = commands.add_parser("images", help="list local images")
     images.add_argument("-q", "--quiet", action="store_true", help="print image ids only")
@@ -107,7 +162,10 @@ def run(argv: Sequence[str]) -> int:
     if args.command == "run":
         from podbay.runtime.cli.run import run_command  # noqa: PLC0415
 
-        return run_command(args.filename, args.rm, args.attach, _paths(args), args.rootfs)
+        return run_command(args.filename, args.rm, args.attach, _paths(args), args.rootfs, replace=args.replace,
+                           wait=args.wait, timeout=args.timeout)
+    if args.command in ("get", "describe", "delete", "logs", "inspect", "supervisor"):
+        return _pods(args)
     if args.command == "images" or (args.command == "image" and args.image_command == "ls"):
         from podbay.runtime.cli.images import images_command  # noqa: PLC0415
 
@@ -127,6 +185,37 @@ def run(argv: Sequence[str]) -> int:
         return volume_rm(_paths(args), args.names)
     parser.print_help(sys.stderr)
     return 2
+
+
+def _pods(args: argparse.Namespace) -> int:
+    paths = _paths(args)
+    if args.command == "get":
+        from podbay.runtime.cli.pods import get_pods  # noqa: PLC0415
+
+        return get_pods(paths, args.names, args.namespace, all_namespaces=args.all_namespaces, output=args.output,
+                        selector=args.selector, watch=args.watch)
+    if args.command == "describe":
+        from podbay.runtime.cli.describe import describe_pods  # noqa: PLC0415
+
+        return describe_pods(paths, args.names, args.namespace)
+    if args.command == "inspect":
+        from podbay.runtime.cli.describe import inspect_pod  # noqa: PLC0415
+
+        return inspect_pod(paths, args.name, args.namespace)
+    if args.command == "delete":
+        from podbay.runtime.cli.pods import delete_pods  # noqa: PLC0415
+
+        return delete_pods(paths, args.names, args.namespace, everything=args.all, grace=args.grace_period,
+                           now=args.now, selector=args.selector)
+    if args.command == "logs":
+        from podbay.runtime.cli.pods import logs  # noqa: PLC0415
+
+        return logs(paths, args.pod, args.namespace, args.container, follow=args.follow, previous=args.previous,
+                    tail=args.tail, since=args.since, timestamps=args.timestamps,
+                    all_containers=args.all_containers, prefix=args.prefix)
+    from podbay.runtime.cli.supervisor import supervisor_command  # noqa: PLC0415
+
+    return supervisor_command(paths, args.action)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

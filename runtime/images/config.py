@@ -13,6 +13,7 @@ class ImageConfig:
     env: list[str] = field(default_factory=list)
     working_dir: str = ""
     user: str = ""
+    stop_signal: str = ""
     architecture: str = ""
     os: str = ""
     diff_ids: list[str] = field(default_factory=list)
@@ -27,5 +28,6 @@ class ImageConfig:
         rootfs = data.get("rootfs") or {}
         return cls(entrypoint=strings(config.get("Entrypoint")), cmd=strings(config.get("Cmd")),
                    env=strings(config.get("Env")), working_dir=str(config.get("WorkingDir") or ""),
-                   user=str(config.get("User") or ""), architecture=str(data.get("architecture") or ""),
+                   user=str(config.get("User") or ""), stop_signal=str(config.get("StopSignal") or ""),
+                   architecture=str(data.get("architecture") or ""),
                    os=str(data.get("os") or ""), diff_ids=strings(rootfs.get("diff_ids")))

@@ -81,6 +81,16 @@ class Ipam:
                     return Lease(address, network.prefixlen, gateway)
         raise IpamError(f"no free address left in {network}")
 
+    def adopt(self, pod: str, address: str) -> bool:
+        """A restarted supervisor takes over the lease of a pod it re-adopts (its old holder is dead);
+        False when the address went to another pod meanwhile."""
+        with self._leases() as leases:
+            lease = leases.get(address)
+            if lease is not None and lease["pod"] != pod and alive(int(str(lease["pid"])), str(lease["start"])):
+                return False
+            leases[address] = {"pod": pod, "pid": os.getpid(), "start": start_time(os.getpid())}
+            return True
+
     def release(self, pod: str) -> int:
         """Free the pod's address; returns how many leases other pods still hold."""
         with self._leases() as leases:

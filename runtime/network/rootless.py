@@ -86,6 +86,12 @@ def _write(folder: Path, network: RootlessNetwork) -> None:
     os.replace(temporary, folder / STATE)
 
 
+def current(folder: Path) -> RootlessNetwork | None:
+    """The rootless network, if its holder is alive."""
+    network = _read(folder)
+    return network if network is not None and alive(network.holder, network.holder_start) else None
+
+
 def ensure(folder: Path, mapping: IdMapping, gateway: str, prefix: int, subnet: str) -> RootlessNetwork:
     """The running rootless network, started if need be (call under ``locked``)."""
     network = _read(folder)
@@ -202,8 +208,8 @@ def stop(folder: Path) -> None:
         (folder / STATE).unlink()
 
 
-def _joined(network: RootlessNetwork, job: str, args: list[str], pass_fds: tuple[int, ...] = (),
-            ) -> tuple[subprocess.Popen[bytes], Channel]:
+def joined_worker(network: RootlessNetwork, job: str, args: tuple[str, ...] | list[str] = (),
+                  pass_fds: tuple[int, ...] = ()) -> tuple[subprocess.Popen[bytes], Channel]:
     """A worker in the holder's user and network namespaces."""
     user, net = network.open_namespace("user"), network.open_namespace("net")
     try:
@@ -216,7 +222,7 @@ def _joined(network: RootlessNetwork, job: str, args: list[str], pass_fds: tuple
 
 def connect(network: RootlessNetwork, host_link: str, pod_netns: int) -> None:
     """A veth pair between the bridge and the pod's namespace (``eth0`` there, configured by the sandbox)."""
-    worker, channel = _joined(network, "connect", [host_link, str(pod_netns)], (pod_netns,))
+    worker, channel = joined_worker(network, "connect", [host_link, str(pod_netns)], (pod_netns,))
     try:
         if channel.recv("done", timeout=60) is None:
             raise RootlessNetworkError(f"veth {host_link}: the worker exited without an answer")
@@ -246,7 +252,7 @@ class RootlessPorts:
 def forward_ports(network: RootlessNetwork, forwards: list[tuple[socket.socket, str, int]]) -> RootlessPorts:
     """Serve these host-side listening sockets from inside the rootless network."""
     args = [f"{listener.fileno()}:{pod_ip}:{port}" for listener, pod_ip, port in forwards]
-    worker, channel = _joined(network, "proxy", args, tuple(listener.fileno() for listener, _, _ in forwards))
+    worker, channel = joined_worker(network, "proxy", args, tuple(listener.fileno() for listener, _, _ in forwards))
     try:
         channel.recv("done", timeout=60)
     except (ChildError, ProtocolError) as err:

@@ -8,10 +8,14 @@
   network namespace into the bridge with a veth pair.
 - ``proxy USER_FD NET_FD LISTEN_FD:POD_IP:PORT...``: join them and forward host ports (the
   listening sockets were made in the host's namespace) to pods, until the parent goes.
+- ``sockets USER_FD NET_FD``: join them and, for each request (a pod's network namespace
+  descriptor), make a socket in that namespace and send it back: the supervisor's probes
+  and hooks connect from the pod's own network, which a rootless process cannot enter.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -58,6 +62,25 @@ def _proxy(channel: Channel, forwards: list[str]) -> int:
     return 0
 
 
+def _sockets(channel: Channel) -> int:
+    channel.send("done")
+    while True:
+        data, fds, _, _ = socket.recv_fds(channel.sock, 1024, 1)
+        if not data:
+            return 0
+        request = json.loads(data)
+        try:
+            setns(fds[0], CLONE_NEWNET)
+            made = socket.socket(request["family"], request["type"])
+        except OSError as err:
+            channel.send("error", stage="socket", message=str(err), errno=err.errno or 0)
+            continue
+        finally:
+            os.close(fds[0])
+        socket.send_fds(channel.sock, [b'{"kind": "socket"}'], [made.fileno()])
+        made.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     channel = Channel.from_fd(int(os.environ[ENV_FD]))
@@ -74,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if job == "proxy":
             return _proxy(channel, args[2:])
+        if job == "sockets":
+            return _sockets(channel)
         raise ValueError(f"unknown job {job!r}")
     except Exception as err:
         channel.send("error", stage=job, message=str(err), errno=getattr(err, "errno", 0) or 0)

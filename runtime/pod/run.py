@@ -23,7 +23,7 @@ from podbay.runtime.pod import sandbox as pod_sandbox
 from podbay.runtime.pod.config import PodObjects
 from podbay.runtime.process import launcher
 from podbay.runtime.process.plan import PodContext
-from podbay.runtime.spec.pod import Container, Pod, meta_of, spec_of
+from podbay.runtime.spec.pod import Container, Pod, spec_of
 from podbay.runtime.syscalls import set_child_subreaper
 
 Warn = Callable[[str], None]
@@ -169,38 +169,13 @@ class PodRun:
         return out
 
     def _host_ports(self) -> None:
-        """Bind every hostPort now (a port in use fails the pod), then forward: from this process for a
-        rootful pod, from a proxy inside the rootless network for a rootless one."""
-        ports = [(c.name, p) for c in spec_of(self.pod).containers for p in c.ports if p.host_port]
-        if not ports:
-            return
-        assert self.sandbox is not None
-        if not self.sandbox.pod_ip:
-            self.warn("hostPort needs a pod IP, which a hostNetwork pod has not: its ports are the host's already")
-            return
-        from podbay.runtime.network import portproxy, rootless  # noqa: PLC0415
+        from podbay.runtime.pod import hostports  # noqa: PLC0415
 
-        forwards = []
-        try:
-            for name, port in ports:
-                try:
-                    listener = portproxy.listen(port.host_ip, port.host_port, port.protocol or "TCP")
-                except portproxy.PortError as err:
-                    raise launcher.LaunchError(f"container {name}: {err}") from err
-                forwards.append((listener, self.sandbox.pod_ip, port.container_port))
-            if self.sandbox.rootless_net is None:
-                self.proxy = portproxy.PortProxy()
-                for listener, pod_ip, port_number in forwards:
-                    self.proxy.serve(listener, pod_ip, port_number)
-                forwards.clear()  # the proxy owns them now
-            else:
-                try:
-                    self.proxy = rootless.forward_ports(self.sandbox.rootless_net, forwards)
-                except rootless.RootlessNetworkError as err:
-                    raise launcher.LaunchError(f"pod {meta_of(self.pod).name}: {err}") from err
-        finally:
-            for listener, _, _ in forwards:
-                listener.close()  # ours; the rootless proxy has its own copies
+        assert self.sandbox is not None
+        warnings: list[str] = []
+        self.proxy = hostports.forward(self.sandbox, warnings)
+        for warning in warnings:
+            self.warn(warning)
 
     # --- signals and cleanup ------------------------------------------------------------------
 

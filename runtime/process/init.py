@@ -95,7 +95,7 @@ def _join(join: dict[str, int]) -> None:
         setns(join["user"], CLONE_NEWUSER)
         os.setresgid(0, 0, 0)
         os.setresuid(0, 0, 0)
-    for name in ("mnt", "net", "ipc", "uts", "pid"):  # pid: the pod's shared one, for the fork that follows
+    for name in ("mnt", "net", "ipc", "uts", "cgroup", "pid"):  # pid: for the fork that follows
         if name in join:
             Stage.name = f"join pod {name} namespace"
             setns(join[name], NAMESPACE_FLAGS[name])
@@ -163,6 +163,24 @@ def _pause(channel: Channel, ready: int) -> NoReturn:
             os.waitpid(-1, 0)
         except ChildProcessError:
             signal.pause()
+
+
+def _exec_in_container(channel: Channel, plan: dict[str, Any]) -> NoReturn:
+    """Run a command in a running container (exec probes, hooks, ``podbay exec``): join every namespace
+    of its process, fork into its pid namespace, take on its process settings and exec. This
+    process stays outside the container's pid namespace, waits and exits with the command's code;
+    it is not dumpable from the start, so nothing in the container can reach it or its binary."""
+    prctl(PR_SET_DUMPABLE, 0)
+    _join(plan["join"])
+    pid = os.fork()
+    if pid == 0:
+        _become_process(plan["process"])
+    channel.send("pid", pid=pid)  # (4)
+    channel.close()  # the child's copy alone: end of file once it has exec'd
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(number, lambda n, _f: os.kill(pid, n))  # an interrupted exec stops its command
+    _, status = os.waitpid(pid, 0)
+    os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
 
 
 def _setgroups_allowed() -> bool:
@@ -234,6 +252,11 @@ def _container(channel: Channel, plan: dict[str, Any]) -> NoReturn:
         Stage.name = "read-only root"
         rootfs.remount_readonly("/")
 
+    _become_process(process)
+
+
+def _become_process(process: dict[str, Any]) -> NoReturn:
+    """The container process's identity and limits, last before execve (a container's or an exec's)."""
     Stage.name = "user"
     who = resolve(process["user"], process["run_as_user"], process["run_as_group"],
                   supplemental=process["supplemental_groups"], fs_group=process["fs_group"])
@@ -275,6 +298,8 @@ def main() -> None:
             plan: dict[str, Any] = json.loads(plan_file.read())
         if plan.get("sandbox"):
             _sandbox(channel, plan)
+        if plan.get("exec"):
+            _exec_in_container(channel, plan)
         if plan.get("join"):
             _join(plan["join"])
         elif plan["userns"]:

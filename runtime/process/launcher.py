@@ -87,6 +87,10 @@ def prepare(pod: Pod, container: Container, paths: Paths, context: planner.PodCo
         directory.mkdir(mode=0o711)
         for name in ("upper", "work", "rootfs", "copy"):
             _owned_dir(directory / name, mapping)
+        if container.termination_message_path:
+            log = directory / planner.TERMINATION_LOG
+            log.touch(mode=0o666)
+            log.chmod(0o666)  # whatever user the container runs as may write its message
         built = planner.build(pod, container, image.image_config, layers_dir=layers[0].parent if layers else directory,
                               lower=[p.name for p in reversed(layers)], container_dir=directory,
                               context=context, profiles_dir=paths.seccomp_profiles,

@@ -271,6 +271,16 @@ def volume_mounts(container: Container, context: PodContext, env: dict[str, str]
     return mounts
 
 
+TERMINATION_LOG = "termination-log"
+
+
+def _termination_log(container: Container, container_dir: Path) -> dict[str, str]:
+    """terminationMessagePath: a file of the container's folder bound there, which the supervisor reads
+    when the container ends (made by the launcher, writable by any user of the container, as the kubelet's)."""
+    path = container.termination_message_path
+    return {path: str(container_dir / TERMINATION_LOG)} if path else {}
+
+
 def build(pod: Pod, container: Container, image: ImageConfig, *, layers_dir: Path, lower: list[str],
           container_dir: Path, context: PodContext, profiles_dir: Path, cache_dir: Path,
           rootfs_mode: str = "overlay") -> Plan:
@@ -323,7 +333,7 @@ def build(pod: Pod, container: Container, image: ImageConfig, *, layers_dir: Pat
         "devices": list(DEVICES),
         "sys_writable": privileged and not rootless,
         "cgroup2": cgroup2,
-        "etc_files": context.etc_files,
+        "etc_files": {**context.etc_files, **_termination_log(container, container_dir)},
         "mounts": volume_mounts(container, context, own),
         "masked": [] if unmasked else list(MASKED_PATHS),
         "readonly": [] if unmasked else list(READONLY_PATHS),

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -89,8 +91,11 @@ class StateStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        if not path.exists():  # manifests hold Secrets' values: the store is its user's only
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         # isolation_level=None: transactions are ours to open (BEGIN IMMEDIATE), never implicit.
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self.lock = threading.RLock()  # the supervisor's threads share this connection: one transaction at a time
         self.db.execute("PRAGMA busy_timeout = 30000")
         if self.db.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
             raise StateError(f"{path}: SQLite cannot use write-ahead logging here")
@@ -106,13 +111,14 @@ class StateStore:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
 
     def _meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -182,8 +188,9 @@ class StateStore:
         return self._pods("WHERE namespace = ? ORDER BY name", (namespace,))
 
     def _pods(self, where: str, args: tuple[str, ...]) -> list[PodRecord]:
-        rows = self.db.execute(f"SELECT uid, namespace, name, manifest, status, runtime, created, updated "
-                               f"FROM pods {where}", args).fetchall()
+        with self.lock:
+            rows = self.db.execute(f"SELECT uid, namespace, name, manifest, status, runtime, created, updated "
+                                   f"FROM pods {where}", args).fetchall()
         return [PodRecord(uid, namespace, name, json.loads(manifest), json.loads(status), json.loads(runtime),
                           created, updated)
                 for uid, namespace, name, manifest, status, runtime, created, updated in rows]
@@ -203,8 +210,9 @@ class StateStore:
                 self.db.execute("UPDATE events SET last = ?, count = count + 1 WHERE id = ?", (now, row[0]))
 
     def events(self, pod_uid: str) -> list[Event]:
-        rows = self.db.execute("SELECT pod_uid, type, reason, message, first, last, count FROM events "
-                               "WHERE pod_uid = ? ORDER BY last, id", (pod_uid,)).fetchall()
+        with self.lock:
+            rows = self.db.execute("SELECT pod_uid, type, reason, message, first, last, count FROM events "
+                                   "WHERE pod_uid = ? ORDER BY last, id", (pod_uid,)).fetchall()
         return [Event(*row) for row in rows]
 
 

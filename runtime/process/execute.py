@@ -1,0 +1,115 @@
+"""Run a command inside a running container: exec probes, lifecycle hooks, and later ``podbay exec``.
+
+The init is started in ``exec`` mode with descriptors of every namespace of the container's
+process that differs from ours; it joins them (user first), forks into the container's pid
+namespace, applies the container's process settings (user, groups, rlimits, capabilities,
+no_new_privs, seccomp, working directory, environment) and execs the command, as ``runc exec``
+does with the container's ``config.json``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from podbay.runtime.idmap import HOST
+from podbay.runtime.process.channel import ChildError, ProtocolError
+from podbay.runtime.process.launcher import HANDSHAKE_TIMEOUT, LaunchError, Stdio, spawn_init
+
+NAMESPACES = ("user", "mnt", "net", "ipc", "uts", "cgroup", "pid")
+OUTPUT_LIMIT = 10 * 1024  # the kubelet keeps this much of a probe's or hook's output
+
+
+@dataclass
+class ExecResult:
+    code: int
+    output: bytes
+    timed_out: bool = False
+
+
+def namespace_fds(pid: int) -> dict[str, int]:
+    """Descriptors of the namespaces of ``pid`` that are not already ours (setns into one's own fails)."""
+    fds: dict[str, int] = {}
+    try:
+        for name in NAMESPACES:
+            if os.stat(f"/proc/{pid}/ns/{name}").st_ino == os.stat(f"/proc/self/ns/{name}").st_ino:
+                continue
+            fds[name] = os.open(f"/proc/{pid}/ns/{name}", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as err:
+        for fd in fds.values():
+            os.close(fd)
+        raise LaunchError(f"the container's process {pid} is gone ({err.strerror})") from err
+    return fds
+
+
+def spawn(pid: int, process: dict[str, Any], args: list[str], what: str,
+          stdio: tuple[Stdio, Stdio, Stdio]) -> tuple[subprocess.Popen[bytes], int]:
+    """Start ``args`` in the container whose main process is ``pid``; returns the exec's init (its exit code
+    is the command's) and the command's host pid, once the command has exec'd."""
+    fds = namespace_fds(pid)
+    plan = {"exec": True, "userns": False, "join": fds, "process": {**process, "args": list(args)}}
+    try:
+        init, channel = spawn_init(plan, HOST, what, stdio=stdio, pass_fds=tuple(fds.values()))
+    finally:
+        for fd in fds.values():
+            os.close(fd)
+    try:
+        message = channel.recv("pid", timeout=HANDSHAKE_TIMEOUT)
+        if message is None:
+            init.wait()
+            raise LaunchError(f"{what}: the exec's init exited (status {init.returncode}) before its command")
+        child = int(message["pid"])
+        if channel.recv("log", timeout=HANDSHAKE_TIMEOUT) is not None:
+            raise LaunchError(f"{what}: unexpected message from the exec's init")
+        return init, child
+    except BaseException as err:
+        init.kill()
+        init.wait()
+        if isinstance(err, ChildError):
+            raise LaunchError(f"{what}: {err.stage}: {err}") from err
+        if isinstance(err, (ProtocolError, OSError)):
+            raise LaunchError(f"{what}: {err}") from err
+        raise
+    finally:
+        channel.close()
+
+
+def run(pid: int, process: dict[str, Any], args: list[str], timeout: float, what: str) -> ExecResult:
+    """Run a command to its end (or its timeout, when it is killed) with stdout and stderr captured together."""
+    read, write = os.pipe()
+    try:
+        try:
+            init, child = spawn(pid, process, args, what, (subprocess.DEVNULL, write, write))
+        finally:
+            os.close(write)
+        output, timed_out = _collect(read, time.monotonic() + timeout)
+        if timed_out:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGKILL)  # the command, in the container's pid namespace
+        code = init.wait()
+    finally:
+        os.close(read)
+    return ExecResult(code, output, timed_out)
+
+
+def _collect(fd: int, deadline: float) -> tuple[bytes, bool]:
+    chunks: list[bytes] = []
+    size = 0
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not selector.select(left):
+                return b"".join(chunks), True
+            data = os.read(fd, 65536)
+            if not data:
+                return b"".join(chunks), False
+            if size < OUTPUT_LIMIT:
+                chunks.append(data[:OUTPUT_LIMIT - size])
+                size += len(chunks[-1])

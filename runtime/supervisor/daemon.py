@@ -1,0 +1,282 @@
+"""The supervisor process: ``python -m podbay.runtime.supervisor.daemon --data DIR --run DIR``.
+
+One per user (per store), started by the first CLI command that needs it and detached from it.
+It is the child subreaper of every container, serves requests on a Unix socket
+(``<run dir>/supervisor/sock``, one JSON line each way; see protocol.py), runs a PodWorker
+thread per live pod, and exits after a while with no live pod (``PODBAY_SUPERVISOR_IDLE``
+seconds, default 60). Reads (``get``, ``describe``, ``logs``) never come here: they read the
+state store and the log files directly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from podbay.runtime.network.podsockets import RootlessSockets
+from podbay.runtime.paths import Paths
+from podbay.runtime.pod.config import PodObjects
+from podbay.runtime.process.liveness import start_time
+from podbay.runtime.spec.loader import load_text
+from podbay.runtime.spec.pod import Pod, meta_of
+from podbay.runtime.state.store import PodRecord, StateError, StateStore
+from podbay.runtime.supervisor import adopt, protocol
+from podbay.runtime.supervisor.keeper import Keeper, KeeperError
+from podbay.runtime.supervisor.logsink import LogPump
+from podbay.runtime.supervisor.pod_worker import PodWorker
+from podbay.runtime.syscalls import set_child_subreaper
+
+DELETE_WAIT = 600.0
+
+
+def _start_time(pid: int) -> str:
+    try:
+        return start_time(pid) if pid else ""
+    except OSError:
+        return ""
+
+
+def decode(objects: list[dict[str, Any]]) -> tuple[Pod, PodObjects]:
+    """The pod and its ConfigMaps/Secrets, from the objects the CLI loaded and defaulted."""
+    documents = load_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}), "<request>")
+    problems = [str(error) for doc in documents for error in doc.errors]
+    if problems:
+        raise protocol.RequestError("the pod is invalid: " + "; ".join(problems))
+    loaded = [doc.obj for doc in documents if doc.obj is not None]
+    pods = [obj for obj in loaded if isinstance(obj, Pod)]
+    if len(pods) != 1:
+        raise protocol.RequestError(f"a run request needs exactly one Pod (found {len(pods)})")
+    others = [obj for obj in loaded if not isinstance(obj, Pod)]
+    return pods[0], PodObjects.from_objects(others, meta_of(pods[0]).namespace or "default")
+
+
+class Supervisor:
+    def __init__(self, paths: Paths, rootfs_mode: str = "overlay") -> None:
+        self.paths, self.rootfs_mode = paths, rootfs_mode
+        self.folder = protocol.folder(paths)
+        self.store = StateStore(paths.run_dir / "state.db")
+        self.pump = LogPump()
+        self.keeper = Keeper.load(self.folder / "keeper.json")
+        self.rootless_sockets = RootlessSockets(paths.run_dir / "network")
+        self.workers: dict[str, PodWorker] = {}
+        self.lock = threading.RLock()
+        self.idle_since = time.monotonic()
+        self.stopping = threading.Event()
+        self.log_file = open(self.folder / "supervisor.log", "a", buffering=1)  # noqa: SIM115
+
+    def log(self, text: str) -> None:
+        self.log_file.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {text}\n")
+
+    # --- what the workers call ---------------------------------------------------------------
+
+    def keep(self, _worker: PodWorker | None = None) -> None:
+        """The keeper holds every live pod's namespaces and pipes (replaced when the set changes)."""
+        with self.lock:
+            fds: list[int] = []
+            for worker in self.workers.values():
+                if worker.sandbox is not None:
+                    fds += list(worker.sandbox.fds.values())
+                    fds += [fd for run in worker.runs for fd in run.sink.fds]
+            try:
+                self.keeper.replace(sorted(set(fds)))
+            except (KeeperError, OSError) as err:
+                self.log(f"descriptor keeper: {err}")
+
+    unkeep = keep
+
+    def forget(self, worker: PodWorker) -> None:
+        with self.lock:
+            if self.workers.get(worker.uid) is worker:
+                del self.workers[worker.uid]
+            if not self.workers:
+                self.idle_since = time.monotonic()
+        self.keep()
+
+    def record_runtime(self, worker: PodWorker) -> None:
+        """What a restarted supervisor needs to find this pod's processes and descriptors again."""
+        sandbox = worker.sandbox
+        runtime: dict[str, Any] = {"supervisor": os.getpid(), "containers": {}, "deleting": worker.deleting_since,
+                                   "objects": worker.objects_data}
+        if sandbox is not None:
+            runtime["sandbox"] = {
+                "directory": str(sandbox.directory), "fds": sandbox.fds, "etc_files": sandbox.etc_files,
+                "volumes": sandbox.volumes.sources, "holder": sandbox.holder, "host_link": sandbox.host_link,
+                "lease": sandbox.lease.__dict__ if sandbox.lease else None,
+                "rootless": sandbox.rootless_net is not None}
+        for run in worker.runs:
+            runtime["containers"][run.name] = {
+                "pipes": run.sink.fds, "pid": run.pid, "start": _start_time(run.pid), "runs": run.runs,
+                "directory": str(run.launch.directory) if run.launch else "", "process": run.process}
+        self.store.update(worker.uid, runtime=runtime)
+
+    # --- requests ----------------------------------------------------------------------------
+
+    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        op = request.get("op")
+        if op == "ping":
+            return {"pid": os.getpid()}
+        if op == "run":
+            return self._run(request)
+        if op == "delete":
+            return self._delete(str(request.get("namespace", "default")), str(request["name"]),
+                                request.get("grace"))
+        if op == "stop":
+            self.stopping.set()
+            return {}
+        raise protocol.RequestError(f"unknown request {op!r}")
+
+    def _run(self, request: dict[str, Any]) -> dict[str, Any]:
+        pod, objects = decode(request["objects"])
+        meta = meta_of(pod)
+        namespace = meta.namespace or "default"
+        existing = self.store.pod(namespace, meta.name)
+        if existing is not None:
+            if not request.get("replace"):
+                raise protocol.RequestError(f'pods "{meta.name}" already exists in namespace "{namespace}" '
+                                            "(use --replace, or delete it first)")
+            self._delete(namespace, meta.name, request.get("grace"))
+        status = {"phase": "Pending", "qosClass": ""}
+        try:
+            self.store.add_pod(PodRecord(meta.uid, namespace, meta.name, request["objects"][0], status))
+        except StateError as err:
+            raise protocol.RequestError(str(err)) from err
+        worker = PodWorker(self, pod, objects)
+        worker.objects_data = list(request["objects"][1:])
+        with self.lock:
+            self.workers[meta.uid] = worker
+        for run in worker.runs:
+            self.pump.add(run.sink)
+        worker.start()
+        worker.created.wait()
+        if worker.create_error:
+            for run in worker.runs:
+                self.pump.remove(run.sink)
+            self.store.remove_pod(meta.uid)
+            self.forget(worker)
+            raise protocol.RequestError(worker.create_error)
+        self.record_runtime(worker)
+        return {"uid": meta.uid, "name": meta.name, "namespace": namespace}
+
+    def _delete(self, namespace: str, name: str, grace: int | None) -> dict[str, Any]:
+        record = self.store.pod(namespace, name)
+        if record is None:
+            raise protocol.RequestError(f'pods "{name}" not found in namespace "{namespace}"', code="NotFound")
+        with self.lock:
+            worker = self.workers.get(record.uid)
+        if worker is not None:
+            done = worker.delete(grace)
+            deadline = time.monotonic() + DELETE_WAIT
+            while not done.wait(0.2) and worker.is_alive() and time.monotonic() < deadline:
+                pass
+            if done.is_set():
+                return {"uid": record.uid}
+        # No live worker: a finished pod, or one lost with its processes. Its record and logs go.
+        shutil.rmtree(self.paths.data_dir / "logs" / f"{namespace}_{name}_{record.uid}", ignore_errors=True)
+        self.store.remove_pod(record.uid)
+        return {"uid": record.uid}
+
+    def adopt_all(self) -> None:
+        """Resume every pod an earlier supervisor left running (before serving any request)."""
+        workers = []
+        for record in self.store.pods():  # every descriptor reopened before any worker replaces the keeper
+            if record.uid in self.workers or not record.runtime.get("sandbox"):
+                continue
+            worker = adopt.worker_for(self, record, PodWorker)
+            if worker is not None:
+                workers.append(worker)
+                with self.lock:
+                    self.workers[record.uid] = worker
+        for worker in workers:
+            for run in worker.runs:
+                self.pump.add(run.sink)
+            worker.start()
+            worker.created.wait()
+
+    # --- the server --------------------------------------------------------------------------
+
+    def serve(self, ready_fd: int) -> int:
+        set_child_subreaper()
+        self.pump.start()
+        self.adopt_all()
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        path = protocol.socket_path(self.paths)
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        listener.bind(str(path))
+        listener.listen(64)
+        listener.settimeout(1.0)
+        if ready_fd >= 0:
+            os.write(ready_fd, b"ready\n")
+            os.close(ready_fd)
+        self.log(f"supervisor {os.getpid()} serving {path}")
+        idle = float(os.environ.get("PODBAY_SUPERVISOR_IDLE", "60"))
+        while not self.stopping.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                with self.lock:
+                    if not self.workers and time.monotonic() - self.idle_since > idle:
+                        break
+                continue
+            with self.lock:
+                self.idle_since = time.monotonic()
+            threading.Thread(target=self._serve_one, args=(conn,), daemon=True).start()
+        listener.close()
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        self.log(f"supervisor {os.getpid()} exits")
+        return 0
+
+    def _serve_one(self, conn: socket.socket) -> None:
+        with conn:
+            try:
+                request = protocol.receive(conn)
+                if request is None:
+                    return
+                reply = {"ok": True, **self.handle(request)}
+            except protocol.RequestError as err:
+                reply = {"ok": False, "error": str(err), "code": err.code}
+            except Exception as err:  # a bug answers the caller rather than leaving it waiting
+                self.log(traceback.format_exc())
+                reply = {"ok": False, "error": f"podbay's supervisor failed: {err}", "code": "Internal"}
+            with contextlib.suppress(OSError):
+                protocol.send(conn, reply)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="podbay-supervisor")
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--run", required=True)
+    parser.add_argument("--ready-fd", type=int, default=-1)
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    paths = Paths(Path(args.data), Path(args.run))
+    folder = protocol.folder(paths)
+    with open(folder / "supervisor.pid", "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return 0  # another supervisor serves this store
+        lock.truncate(0)
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        supervisor = Supervisor(paths)
+        signal.signal(signal.SIGTERM, lambda *_: supervisor.stopping.set())  # pods keep running, as the kubelet's
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        return supervisor.serve(args.ready_fd)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""Talking to the supervisor: its socket, one JSON line each way, and starting it on demand.
+
+Standard library only: the CLI imports this on its fast path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import select
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from podbay.runtime.paths import Paths
+
+START_TIMEOUT = 30.0
+MAX_REQUEST = 64 * 1024 * 1024  # a pod with its ConfigMaps and Secrets
+
+
+class RequestError(Exception):
+    """The supervisor refused a request; ``code`` is NotFound, AlreadyExists ... for callers to test."""
+
+    def __init__(self, message: str, code: str = "Invalid") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class SupervisorError(Exception):
+    """The supervisor could not be reached or started."""
+
+
+def folder(paths: Paths) -> Path:
+    path = paths.run_dir / "supervisor"
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def socket_path(paths: Paths) -> Path:
+    return folder(paths) / "sock"
+
+
+def send(conn: socket.socket, message: dict[str, Any]) -> None:
+    conn.sendall(json.dumps(message).encode() + b"\n")
+
+
+def receive(conn: socket.socket) -> dict[str, Any] | None:
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = conn.recv(1 << 20)
+        if not chunk:
+            return None if not data else json.loads(data)
+        data += chunk
+        if len(data) > MAX_REQUEST:
+            raise RequestError("request too large")
+    message: dict[str, Any] = json.loads(data)
+    return message
+
+
+def _connect(paths: Paths) -> socket.socket | None:
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        conn.connect(str(socket_path(paths)))
+    except (FileNotFoundError, ConnectionRefusedError):
+        conn.close()
+        return None
+    return conn
+
+
+def _start(paths: Paths) -> None:
+    """Start a detached supervisor and wait until it serves (under a lock: one starter at a time)."""
+    log = folder(paths) / "supervisor.log"
+    read, write = os.pipe()
+    argv = [sys.executable, "-m", "podbay.runtime.supervisor.daemon", "--data", str(paths.data_dir),
+            "--run", str(paths.run_dir), "--ready-fd", str(write)]
+    try:
+        with open(log, "ab") as errors:
+            subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors,
+                             pass_fds=(write,), start_new_session=True, cwd="/")
+    finally:
+        os.close(write)
+    try:
+        ready, _, _ = select.select([read], [], [], START_TIMEOUT)
+        answer = os.read(read, 64) if ready else b""
+    finally:
+        os.close(read)
+    if not answer.startswith(b"ready"):
+        tail = log.read_text(errors="replace").strip().splitlines()[-5:] if log.exists() else []
+        raise SupervisorError("podbay's supervisor did not start" + (":\n  " + "\n  ".join(tail) if tail else
+                                                                        f" (see {log})"))
+
+
+def call(paths: Paths, request: dict[str, Any], *, start: bool = True) -> dict[str, Any]:
+    """Send one request and return the answer's fields; raises RequestError when it is refused."""
+    conn = _connect(paths)
+    if conn is None:
+        if not start:
+            raise SupervisorError("podbay's supervisor is not running")
+        with open(folder(paths) / "start.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            conn = _connect(paths)
+            if conn is None:
+                _start(paths)
+                conn = _connect(paths)
+        if conn is None:
+            raise SupervisorError(f"podbay's supervisor does not answer on {socket_path(paths)}")
+    with conn:
+        send(conn, request)
+        answer = receive(conn)
+    if answer is None:
+        raise SupervisorError("podbay's supervisor closed the connection without an answer (see "
+                              f"{folder(paths) / 'supervisor.log'})")
+    if not answer.pop("ok", False):
+        raise RequestError(str(answer.get("error", "refused")), str(answer.get("code", "Invalid")))
+    return answer
+
+
+def running(paths: Paths) -> int:
+    """The supervisor's pid, 0 when none answers."""
+    conn = _connect(paths)
+    if conn is None:
+        return 0
+    with conn, contextlib.suppress(OSError):
+        send(conn, {"op": "ping"})
+        answer = receive(conn) or {}
+        return int(answer.get("pid", 0))
+    return 0
+
+
+def wait_gone(paths: Paths, pid: int, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
