@@ -208,6 +208,7 @@ def podbay(request: pytest.FixtureRequest) -> Iterator[Podbay]:
     """Each test runs twice: as root and as the unprivileged test user; and leaves nothing behind."""
     store: Podbay = request.getfixturevalue(f"{request.param}_podbay")
     yield store
+    store.cleanup_pods()
     assert store.containers_left() == [], "a container or pod folder was left behind"
     assert host_mounts_under(store.home) == [], "a mount was left behind"
     assert not (store.run_dir / "network" / "rootless.json").exists(), "the rootless network outlived its pods"

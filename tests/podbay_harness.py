@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,10 @@ class Podbay:
     def env(self) -> dict[str, str]:
         env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": str(self.home),
                "PODBAY_DATA_DIR": str(self.data_dir), "PODBAY_RUN_DIR": str(self.run_dir),
-               "PYTHONPATH": os.environ.get("PYTHONPATH", ""), "LANG": "C.UTF-8"}
+               "PYTHONPATH": os.environ.get("PYTHONPATH", ""), "LANG": "C.UTF-8",
+               # The supervisor's settings, shortened as the kubelet's flags can be (one test uses the real ones):
+               "PODBAY_BACKOFF_BASE": "1", "PODBAY_BACKOFF_CAP": "8", "PODBAY_LOG_MAX_SIZE": str(256 * 1024),
+               "PODBAY_LOG_MAX_FILES": "3"}
         env.update(self.extra_env)
         return env
 
@@ -105,6 +109,44 @@ class Podbay:
         argv, kwargs = self.argv("run", "-f", self.manifest_file(manifest), "--rm", "--attach")
         return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env(),
                                 cwd=str(self.home), **kwargs)
+
+    def create(self, manifest: dict[str, Any] | str, *extra: str, timeout: float = 120) -> None:
+        """``podbay run -f`` (detached: the supervisor runs the pod); fails the test if it is refused."""
+        path = self.manifest_file(manifest)
+        try:
+            done = self.cli("run", "-f", path, *extra, timeout=timeout)
+        finally:
+            os.unlink(path)
+        assert done.returncode == 0, done.stderr
+
+    def pod(self, name: str, namespace: str = "default") -> dict[str, Any]:
+        """The pod as ``get -o json`` shows it ({} once it is gone)."""
+        done = self.cli("get", "pods", name, "-n", namespace, "-o", "json")
+        return json.loads(done.stdout) if done.returncode == 0 and done.stdout.strip() else {}
+
+    def wait_pod(self, name: str, check: Any, timeout: float = 60, what: str = "") -> dict[str, Any]:
+        """Poll the pod until ``check(pod)`` holds; the assertion says what was awaited and the last state."""
+        deadline = time.monotonic() + timeout
+        pod = self.pod(name)
+        while not check(pod):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"pod {name}: {what or 'condition'} not reached in {timeout:g}s; last status: "
+                                     f"{json.dumps(pod.get('status', {}), indent=1)[:3000]}")
+            time.sleep(0.25)
+            pod = self.pod(name)
+        return pod
+
+    def cleanup_pods(self) -> None:
+        """Delete every pod and stop the supervisor; nothing of either may remain."""
+        done = self.cli("delete", "pod", "--all", "-A", "--grace-period", "0")
+        assert done.returncode == 0, done.stderr
+        done = self.cli("supervisor", "stop")
+        assert done.returncode == 0, done.stdout + done.stderr
+        keeper = self.run_dir / "supervisor" / "keeper.json"
+        if keeper.exists():
+            pid = json.loads(keeper.read_text()).get("pid", 0)
+            assert not pid or not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text(
+            ).split(")")[1][:3], f"the descriptor keeper {pid} outlived the supervisor"
 
     def containers_left(self) -> list[str]:
         """Container and pod folders still on disk (none once every run has ended)."""

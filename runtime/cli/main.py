@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     delete.add_argument("--grace-period", type=int, default=None, metavar="SECONDS",
                         help="override terminationGracePeriodSeconds (0: kill at once)")
     delete.add_argument("--now", action="store_true", help="grace period 1 s")
+    delete.add_argument("-A", "--all-namespaces", action="store_true", help="with --all: in every namespace")
     _namespace(delete)
 
     logs = commands.add_parser("logs", help="print a container's logs")
@@ -205,7 +206,8 @@ def _pods(args: argparse.Namespace) -> int:
     if args.command == "delete":
         from podbay.runtime.cli.pods import delete_pods  # noqa: PLC0415
 
-        return delete_pods(paths, args.names, args.namespace, everything=args.all, grace=args.grace_period,
+        namespace = None if args.all_namespaces else args.namespace
+        return delete_pods(paths, args.names, namespace, everything=args.all, grace=args.grace_period,
                            now=args.now, selector=args.selector)
     if args.command == "logs":
         from podbay.runtime.cli.pods import logs  # noqa: PLC0415

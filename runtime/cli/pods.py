@@ -88,14 +88,12 @@ def _header(wide: bool, all_namespaces: bool) -> list[str]:
 
 def get_pods(paths: Paths, names: list[str], namespace: str, *, all_namespaces: bool, output: str | None,
              selector: str, watch: bool) -> int:
-    try:
-        requirements_ok = parse_selector(selector) is not None if selector else True
-    except ValueError as err:
-        return _err(str(err))
-    assert requirements_ok
     store = open_store(paths)
     scope = None if all_namespaces else namespace
-    records = _select(store, names, scope, selector)
+    try:
+        records = _select(store, names, scope, selector)
+    except ValueError as err:
+        return _err(str(err))
     missing = [n for n in names if n not in {r.name for r in records}]
     for name in missing:
         print(f'Error from server (NotFound): pods "{name}" not found', file=sys.stderr)
@@ -145,20 +143,25 @@ def _watch(store: StateStore, names: list[str], namespace: str | None, selector:
 # --- delete ----------------------------------------------------------------------------------
 
 
-def delete_pods(paths: Paths, names: list[str], namespace: str, *, everything: bool, grace: int | None,
+def delete_pods(paths: Paths, names: list[str], namespace: str | None, *, everything: bool, grace: int | None,
                 now: bool, selector: str) -> int:
+    """``namespace`` None: every namespace (``--all -A``)."""
     if now:
         grace = 1
+    targets = [(namespace or "default", name) for name in names]
     if everything or selector:
-        records = _select(open_store(paths), [], namespace, selector)
-        names = [r.name for r in records]
-        if not names:
-            print(f"No resources found in {namespace} namespace.", file=sys.stderr)
+        try:
+            records = _select(open_store(paths), [], namespace, selector)
+        except ValueError as err:
+            return _err(str(err))
+        targets = [(r.namespace, r.name) for r in records]
+        if not targets:
+            print(f"No resources found in {namespace or 'any'} namespace.", file=sys.stderr)
             return 0
-    if not names:
+    if not targets:
         return _err("resource(s) were provided, but no name was specified")
     code = 0
-    for name in names:
+    for namespace, name in targets:
         try:
             protocol.call(paths, {"op": "delete", "namespace": namespace, "name": name, "grace": grace})
         except protocol.RequestError as err:

@@ -16,10 +16,17 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from podbay.runtime.logs.cri import LogWriter
+from podbay.runtime.logs.cri import DEFAULT_MAX_FILES, DEFAULT_MAX_SIZE, LogWriter
 
 CHUNK = 256 * 1024
 HELD_LIMIT = 4 * 1024 * 1024
+
+
+def log_limits() -> tuple[int, int]:
+    """The kubelet's containerLogMaxSize and containerLogMaxFiles: ``PODBAY_LOG_MAX_SIZE`` (bytes) and
+    ``PODBAY_LOG_MAX_FILES`` (the supervisor's environment), default 10 MiB and 5."""
+    return (int(os.environ.get("PODBAY_LOG_MAX_SIZE", DEFAULT_MAX_SIZE)),
+            int(os.environ.get("PODBAY_LOG_MAX_FILES", DEFAULT_MAX_FILES)))
 
 
 @dataclass
@@ -51,7 +58,7 @@ class LogSink:
             if self.writer is not None:
                 self.writer.close()
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.writer = LogWriter(path)
+            self.writer = LogWriter(path, *log_limits())
             for stream, data in self.held:  # e.g. written while the supervisor was being restarted
                 self.writer.write(stream, data)
             self.held.clear()
