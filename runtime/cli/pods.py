@@ -161,9 +161,9 @@ def delete_pods(paths: Paths, names: list[str], namespace: str | None, *, everyt
     if not targets:
         return _err("resource(s) were provided, but no name was specified")
     code = 0
-    for namespace, name in targets:
+    for target_namespace, name in targets:
         try:
-            protocol.call(paths, {"op": "delete", "namespace": namespace, "name": name, "grace": grace})
+            protocol.call(paths, {"op": "delete", "namespace": target_namespace, "name": name, "grace": grace})
         except protocol.RequestError as err:
             code = 1
             print(f"Error from server ({err.code}): {err}", file=sys.stderr)
