@@ -324,8 +324,8 @@ def test_bad_input_gets_a_clear_error_and_leaves_nothing(podbay: Podbay) -> None
         "configMapKeyRef": {"name": "absent", "key": "k"}}}]))
     assert missing_config.returncode == 125
     assert 'container main: CreateContainerConfigError: configmap "absent" not found' in missing_config.stderr
-    detached = podbay.cli("run", "-f", "/dev/null")
-    assert detached.returncode == 125 and "--rm --attach" in detached.stderr
+    empty = podbay.cli("run", "-f", "/dev/null")
+    assert empty.returncode == 125 and "needs exactly one Pod (found 0)" in empty.stderr
     bad_image = podbay.cli("image", "load", "/etc/hostname")
     assert bad_image.returncode == 125 and "not an image archive" in bad_image.stderr
 
