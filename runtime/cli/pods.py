@@ -128,16 +128,21 @@ def _print_objects(objects: list[dict[str, Any]], output: str, single: bool) -> 
 
 def _watch(store: StateStore, names: list[str], namespace: str | None, selector: str, *, wide: bool,
            all_namespaces: bool, shown: list[PodRecord]) -> int:
-    """``-w``: a new line whenever a pod's row changes (kubectl prints the changed object)."""
-    last = {r.uid: _row(r, wide, all_namespaces)[:-1] for r in shown}
+    """``-w``: a new line whenever a pod's READY, STATUS, RESTARTS or IP changes, as kubectl prints
+    each change of the object."""
+    def key(record: PodRecord) -> tuple[object, ...]:
+        ready, reason, restarts, _ = summary(record.manifest.get("spec", {}), record.status,
+                                             bool(record.runtime.get("deleting")))
+        return ready, reason, restarts, record.status.get("podIP")
+
+    last = {r.uid: key(r) for r in shown}
     while True:
         time.sleep(0.5)
-        records = _select(store, names, namespace, selector)
-        for record in records:
-            row = _row(record, wide, all_namespaces)
-            if last.get(record.uid) != row[:-1]:
+        for record in _select(store, names, namespace, selector):
+            if last.get(record.uid) != key(record):
+                row = _row(record, wide, all_namespaces)
                 print(table([_header(wide, all_namespaces), row]).splitlines()[1], flush=True)
-                last[record.uid] = row[:-1]
+                last[record.uid] = key(record)
 
 
 # --- delete ----------------------------------------------------------------------------------
