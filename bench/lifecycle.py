@@ -81,7 +81,7 @@ def pod_manifest(name: str, probe: dict[str, object] | None = None) -> str:
     if probe:
         container["readinessProbe"] = {**probe, "periodSeconds": 1}
     if probe and "tcpSocket" in probe:
-        container["command"] = ["nc", "-lk", "-p", "8080", "-e", "true"]
+        container["command"] = ["httpd", "-f", "-p", "8080"]
     path = OUT / f"{name}.json"
     path.write_text(json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
                                 "spec": {"terminationGracePeriodSeconds": 0, "containers": [container]}}))
@@ -125,7 +125,8 @@ def podman_pods(count: int) -> None:
 
 
 def podman_clear() -> None:
-    podman("rm", "-f", "-t", "0", "--all", check=False)
+    for _ in range(2):  # the app containers first: the infra ones have dependents until then
+        podman("rm", "-f", "-t", "0", "--all", check=False)
 
 
 # --- measurements ----------------------------------------------------------------------------
@@ -194,15 +195,18 @@ def log_throughput() -> list[str]:
     podman("run", "-d", "--cgroups=disabled", "--network", "none", "--log-driver", "k8s-file", "--name", "logs",
            IMAGE, "sh", "-c", WRITER.replace("TARGET", ""))
     podman("wait", "logs")
-    rows.append(f"| podman (conmon to k8s-file) | {_rate(podman('logs', '--tail', '1', 'logs') + podman('logs', 'logs', check=False)[-200:]):.0f} |")
+    last = subprocess.run([*PODMAN, "logs", "--tail", "1", "logs"], capture_output=True, text=True, check=False)
+    rows.append(f"| podman (conmon to k8s-file) | {_rate(last.stdout + last.stderr):.0f} |")
     podman_clear()
     return rows
 
 
 def main() -> int:
-    sections = [("Memory per idle pod", memory()), ("Supervisor CPU with probes", probe_cpu()),
-                ("Log throughput", log_throughput())]
-    text = "\n\n".join(f"## {title}\n\n" + "\n".join(rows) for title, rows in sections) + "\n"
+    text = ""
+    for title, measure in (("Memory per idle pod", memory), ("Supervisor CPU with probes", probe_cpu),
+                           ("Log throughput", log_throughput)):
+        text += f"## {title}\n\n" + "\n".join(measure()) + "\n\n"
+        print(text.rsplit("## ", 1)[-1], file=sys.stderr, flush=True)
     (OUT / "lifecycle.md").write_text(text)
     print(text)
     podbay("supervisor", "stop", check=False)

@@ -11,7 +11,7 @@ import tarfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.imagebuilder import build_image, busybox_layer  # noqa: E402
+from tests.imagebuilder import build_image, busybox_layer
 
 POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bench"},
        "spec": {"containers": [{"name": "true", "image": "localhost/bench:latest", "imagePullPolicy": "Never",

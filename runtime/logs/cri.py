@@ -36,20 +36,20 @@ class LogWriter:
         self.file = open(path, "ab")  # noqa: SIM115 - lives as long as the container's run
 
     def write(self, stream: str, data: bytes) -> None:
-        buffered = self.pending[stream] + data
-        records = []
-        stamp = timestamp().encode()
-        while True:
-            newline = buffered.find(b"\n", 0, MAX_LINE + 1)
-            if newline >= 0:
-                records.append(b"%s %s F %s\n" % (stamp, stream.encode(), buffered[:newline]))
-                buffered = buffered[newline + 1:]
-            elif len(buffered) >= MAX_LINE:
-                records.append(b"%s %s P %s\n" % (stamp, stream.encode(), buffered[:MAX_LINE]))
-                buffered = buffered[MAX_LINE:]
-            else:
-                break
-        self.pending[stream] = buffered
+        *lines, rest = (self.pending[stream] + data).split(b"\n")
+        prefix = b"%s %s " % (timestamp().encode(), stream.encode())
+        if max(map(len, lines), default=0) <= MAX_LINE:  # the usual case, joined at C speed
+            records = [prefix + b"F " + (b"\n" + prefix + b"F ").join(lines) + b"\n"] if lines else []
+        else:
+            records = []
+            for line in lines:
+                pieces = [line[i:i + MAX_LINE] for i in range(0, len(line), MAX_LINE)] or [b""]
+                records += [prefix + b"P " + piece + b"\n" for piece in pieces[:-1]]
+                records.append(prefix + b"F " + pieces[-1] + b"\n")
+        while len(rest) >= MAX_LINE:  # a line too long to wait for its end
+            records.append(prefix + b"P " + rest[:MAX_LINE] + b"\n")
+            rest = rest[MAX_LINE:]
+        self.pending[stream] = rest
         if records:
             self.file.write(b"".join(records))
             self.file.flush()

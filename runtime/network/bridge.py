@@ -7,7 +7,6 @@ pyroute2 costs about 200 ms to import, so this module is imported only when a po
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import subprocess
 from typing import Any
@@ -67,12 +66,6 @@ def remove_pod_link(host_name: str) -> None:
     with _iproute() as ip, contextlib.suppress(NetlinkError):
         for index in ip.link_lookup(ifname=host_name):
             ip.link("del", index=index)
-
-
-def masquerade_wanted() -> bool:
-    """Rootful pods reach past the host only when asked (``PODBAY_MASQUERADE=1``): it changes the
-    host's firewall and turns on forwarding, which podbay does not do behind the user's back."""
-    return os.environ.get("PODBAY_MASQUERADE", "").lower() in ("1", "true", "yes")
 
 
 def masquerade(subnet: str) -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from podbay.runtime.idmap import IdMapping, default_mapping
-from podbay.runtime.network import rootless
+from podbay.runtime.network import links, rootless
 from podbay.runtime.network.ipam import Ipam, IpamError, Lease, gateway_of, subnet
 from podbay.runtime.paths import Paths
 from podbay.runtime.pod import volumes as pod_volumes
@@ -159,20 +159,17 @@ def _start(sandbox: Sandbox, hostname: str) -> None:
 def _connect(sandbox: Sandbox, channel: Channel) -> None:
     """podbay0 and the pod's veth pair (pyroute2, on the host or in the rootless network); the init
     configures eth0 inside."""
-    from podbay.runtime.network import bridge  # noqa: PLC0415 - pyroute2 is heavy
-
     assert sandbox.lease is not None
     link = "pb" + meta_of(sandbox.pod).uid.replace("-", "")[:12]
     try:
         if sandbox.rootless_net is not None:
             rootless.connect(sandbox.rootless_net, link, sandbox.fds["net"])  # goes with the pod's namespace
         else:
-            bridge.ensure_bridge(sandbox.lease.gateway, sandbox.lease.prefix)
-            if bridge.masquerade_wanted() and (problem := bridge.masquerade(str(subnet()))):
-                sandbox.warnings.append(problem)
             sandbox.host_link = link
-            bridge.add_pod_link(link, sandbox.fds["net"])
-    except (bridge.NetworkError, rootless.RootlessNetworkError) as err:
+            masquerade = str(subnet()) if links.masquerade_wanted() else ""
+            sandbox.warnings += links.connect(sandbox.lease.gateway, sandbox.lease.prefix, link, sandbox.fds["net"],
+                                              masquerade)
+    except (links.LinkError, rootless.RootlessNetworkError) as err:
         raise launcher.LaunchError(f"pod {meta_of(sandbox.pod).name}: network: {err}") from err
     channel.send("configure", address=sandbox.lease.address, prefix=sandbox.lease.prefix,
                  gateway=sandbox.lease.gateway)
@@ -202,9 +199,8 @@ def destroy(sandbox: Sandbox) -> None:
             os.waitpid(sandbox.holder, 0)  # ours to reap: podbay is the subreaper of everything it starts
         sandbox.holder = 0
     if sandbox.host_link:
-        from podbay.runtime.network import bridge  # noqa: PLC0415
-
-        bridge.remove_pod_link(sandbox.host_link)
+        with contextlib.suppress(links.LinkError):  # the pair goes with the pod's namespace anyway
+            links.remove(sandbox.host_link)
         sandbox.host_link = ""
     _release(sandbox)
     for fd in sandbox.fds.values():

@@ -25,6 +25,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from podbay.runtime.network import links
 from podbay.runtime.network.podsockets import RootlessSockets
 from podbay.runtime.paths import Paths
 from podbay.runtime.pod.config import PodObjects
@@ -263,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     paths = Paths(Path(args.data), Path(args.run))
     folder = protocol.folder(paths)
+    links.IN_WORKER = True  # pyroute2 never in this long-lived process
     with open(folder / "supervisor.pid", "a+") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)

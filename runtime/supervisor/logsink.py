@@ -10,6 +10,7 @@ exited, and close that run's file, without racing the reader.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import selectors
 import threading
@@ -20,6 +21,7 @@ from podbay.runtime.logs.cri import DEFAULT_MAX_FILES, DEFAULT_MAX_SIZE, LogWrit
 
 CHUNK = 256 * 1024
 HELD_LIMIT = 4 * 1024 * 1024
+PIPE_SIZE = 1024 * 1024
 
 
 def log_limits() -> tuple[int, int]:
@@ -44,6 +46,8 @@ class LogSink:
         sink = cls(os.pipe(), os.pipe())
         for fd in (sink.stdout[0], sink.stderr[0]):
             os.set_blocking(fd, False)
+            with contextlib.suppress(OSError):  # fewer wake-ups for a fast writer (conmon's pipes are 1 MiB too)
+                fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
         return sink
 
     @property

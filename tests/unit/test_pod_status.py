@@ -80,8 +80,9 @@ spec:
 
 def test_status_column_as_kubectl_prints_it() -> None:
     spec = {"initContainers": [{"name": "i1"}, {"name": "i2"}], "containers": [{"name": "a"}]}
+    initializing = {"waiting": {"reason": "PodInitializing"}}
     assert summary(spec, {"phase": "Pending", "initContainerStatuses": [exited(0), running()],
-                          "containerStatuses": [{"state": {"waiting": {"reason": "PodInitializing"}}}]})[1] == "Init:1/2"
+                          "containerStatuses": [{"state": initializing}]})[1] == "Init:1/2"
     assert summary(spec, {"phase": "Failed", "initContainerStatuses": [exited(2)]})[1] == "Init:Error"
     crashing = {**crash_looping(), "restartCount": 3,
                 "lastState": {"terminated": {"exitCode": 1, "finishedAt": "2026-01-01T00:00:05Z"}}}
