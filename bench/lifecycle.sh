@@ -19,7 +19,7 @@ export PODBAY_DATA_DIR=$OUT/podbay/data PODBAY_RUN_DIR=$OUT/podbay/run CONTAINER
 export PODMAN="podman --root $OUT/podman/root --runroot $OUT/podman/run --storage-driver overlay"
 .venv/bin/podbay image load "$OUT/image.tar" >/dev/null
 $PODMAN load -q -i "$OUT/image.tar" >/dev/null
-unshare -m -n --propagation private env OUT="$OUT" bash -c '
+unshare -m -n --propagation private env OUT="$OUT" SECTIONS="${SECTIONS:-memory cpu logs}" bash -c '
 set -euo pipefail
 ip link set lo up
 touch "$OUT/empty"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from podbay.runtime.logs.cri import DEFAULT_MAX_FILES, DEFAULT_MAX_SIZE, LogWriter
 
-CHUNK = 256 * 1024
+CHUNK = 1024 * 1024
 HELD_LIMIT = 4 * 1024 * 1024
 PIPE_SIZE = 1024 * 1024
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from podbay.runtime.logs.cri import MAX_LINE, LogWriter, files_of, read_lines, timestamp
 
 RECORD = re.compile(rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (stdout|stderr) (F|P) ")
@@ -50,3 +54,20 @@ def test_files_rotate_by_size_and_keep_at_most_max_files(tmp_path: Path) -> None
 def test_timestamps_sort_as_text_and_carry_nanoseconds() -> None:
     first, second = timestamp(), timestamp()
     assert first <= second and len(first) == len("2026-11-25T14:35:32.123456789Z")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 3 * MAX_LINE), min_size=1, max_size=8), st.integers(1, 70000))
+def test_any_mix_of_line_lengths_reads_back_whole(tmp_path_factory: pytest.TempPathFactory, lengths: list[int],
+                                                  chunk: int) -> None:
+    # Long lines among short ones, cut into arbitrary chunks: the fast path and the split path agree.
+    path = tmp_path_factory.mktemp("logs") / "0.log"
+    lines = [bytes([97 + n % 26]) * length for n, length in enumerate(lengths)]
+    data = b"".join(line + b"\n" for line in lines)
+    writer = LogWriter(path, max_size=1 << 30)
+    for start in range(0, len(data), chunk):
+        writer.write("stdout", data[start:start + chunk])
+    writer.close()
+    records = path.read_bytes().splitlines()
+    assert all(len(r.split(b" ", 3)[3]) <= MAX_LINE for r in records if len(r.split(b" ", 3)) > 3)
+    assert [line.text for line in read_lines(path)] == lines
