@@ -153,19 +153,16 @@ class PodRun:
             sys.stdout.buffer.flush()
 
     def _unenforced(self) -> list[str]:
-        """What this foreground run does not do yet, said once rather than silently skipped."""
+        """What this foreground run does not do, said once rather than silently skipped."""
+        from podbay.runtime.pod.unenforced import unenforced  # noqa: PLC0415
+
+        out = [w for w in unenforced(self.pod) if not w.startswith("stdin")]  # the terminal's stdin is attached
         spec = spec_of(self.pod)
-        out = []
-        limited = [c.name for c in spec.init_containers + spec.containers
-                   if c.resources is not None and (c.resources.limits or c.resources.requests)]
-        if limited or spec.resources is not None:
-            out.append(f"resource requests and limits are not enforced ({', '.join(limited) or 'pod'}): podbay "
-                       "does not manage cgroups yet, and this host may have no usable cgroup v2 hierarchy")
         probed = [c.name for c in spec.init_containers + spec.containers
                   if c.liveness_probe or c.readiness_probe or c.startup_probe or c.lifecycle]
         if probed:
-            out.append(f"probes and lifecycle hooks are not run in the foreground ({', '.join(probed)}): they come "
-                       "with the supervisor")
+            out.append(f"probes and lifecycle hooks are not run in the foreground ({', '.join(probed)}): run the "
+                       "pod without --rm --attach to have the supervisor run them")
         return out
 
     def _host_ports(self) -> None:

@@ -137,16 +137,18 @@ class StateStore:
                              f"{SCHEMA_VERSION})")
 
     def _check_boot(self) -> None:
-        """Pods of an earlier boot are lost: phase Unknown, reason NodeRebooted, their runtime cleared."""
+        """Pods of an earlier boot are lost: phase Unknown, reason NodeRebooted; of their runtime only the
+        ``folders`` to remove when they are deleted stay (pids and descriptors mean nothing any more)."""
         boot = _boot_id()
         recorded = self._meta("boot_id")
         if recorded is not None and recorded != boot:
-            for uid, text in self.db.execute("SELECT uid, status FROM pods").fetchall():
+            for uid, text, runtime in self.db.execute("SELECT uid, status, runtime FROM pods").fetchall():
                 status = json.loads(text)
                 if status.get("reason") != "NodeRebooted":
                     status.update(phase="Unknown", reason="NodeRebooted", message=REBOOTED)
-                self.db.execute("UPDATE pods SET status = ?, runtime = '{}', updated = ? WHERE uid = ?",
-                                (json.dumps(status), time.time(), uid))
+                kept = {"folders": json.loads(runtime).get("folders", [])}
+                self.db.execute("UPDATE pods SET status = ?, runtime = ?, updated = ? WHERE uid = ?",
+                                (json.dumps(status), json.dumps(kept), time.time(), uid))
         self._set_meta("boot_id", boot)
 
     # --- pods --------------------------------------------------------------------------------

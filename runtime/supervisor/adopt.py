@@ -144,6 +144,22 @@ def resume(worker: PodWorker, runtime: dict[str, Any]) -> None:
     worker.created.set()
 
 
+def remove_folders(supervisor: Supervisor, record: PodRecord) -> None:
+    """What a pod left on disk and in the IP leases, when no worker is there to release it (it is lost,
+    or the host rebooted): its folders (recorded for this), its address."""
+    runtime = record.runtime
+    mapping = default_mapping(bool(record.manifest.get("spec", {}).get("hostUsers")))
+    for folder in runtime.get("folders", []):
+        with contextlib.suppress(UsernsError, OSError):
+            remove_tree(str(folder), mapping)
+    network = supervisor.paths.run_dir / "network"
+    with rootless.locked(network):
+        left = Ipam(network).release(record.uid)
+        supervisor.log(f"pod {record.namespace}/{record.name} removed; {left} pods keep addresses")
+        if left == 0:
+            rootless.stop(network)  # the user's rootless network, if any, served only this pod
+
+
 def lost(supervisor: Supervisor, record: PodRecord) -> None:
     """Nothing holds the pod any more: end what is left of it and say so in its status."""
     runtime = record.runtime
@@ -152,18 +168,7 @@ def lost(supervisor: Supervisor, record: PodRecord) -> None:
         if pid and alive(pid, str(info.get("start", ""))):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-    sandbox = runtime.get("sandbox") or {}
-    mapping = default_mapping(bool(record.manifest.get("spec", {}).get("hostUsers")))
-    folders = [info.get("directory") for info in runtime.get("containers", {}).values()]
-    for folder in [*folders, sandbox.get("directory")]:
-        if folder:
-            with contextlib.suppress(UsernsError, OSError):
-                remove_tree(str(folder), mapping)
-    if sandbox.get("lease"):
-        folder = supervisor.paths.run_dir / "network"
-        with rootless.locked(folder):
-            if Ipam(folder).release(record.uid) == 0 and sandbox.get("rootless"):
-                rootless.stop(folder)
+    remove_folders(supervisor, record)
     status = dict(record.status)
     for key in ("initContainerStatuses", "containerStatuses"):
         for entry in status.get(key, []):

@@ -116,7 +116,10 @@ class Supervisor:
                 "volumes": sandbox.volumes.sources, "holder": sandbox.holder, "host_link": sandbox.host_link,
                 "lease": sandbox.lease.__dict__ if sandbox.lease else None,
                 "rootless": sandbox.rootless_net is not None}
+        runtime["folders"] = [runtime["sandbox"]["directory"]] if sandbox is not None else []
         for run in worker.runs:
+            if run.launch is not None:
+                runtime["folders"].append(str(run.launch.directory))
             runtime["containers"][run.name] = {
                 "pipes": run.sink.fds, "pid": run.pid, "start": _start_time(run.pid), "runs": run.runs,
                 "directory": str(run.launch.directory) if run.launch else "", "process": run.process}
@@ -183,7 +186,8 @@ class Supervisor:
                 pass
             if done.is_set():
                 return {"uid": record.uid}
-        # No live worker: a finished pod, or one lost with its processes. Its record and logs go.
+        # No live worker: a finished pod, or one lost with its processes. Its folders, record and logs go.
+        adopt.remove_folders(self, record)
         shutil.rmtree(self.paths.data_dir / "logs" / f"{namespace}_{name}_{record.uid}", ignore_errors=True)
         self.store.remove_pod(record.uid)
         return {"uid": record.uid}
@@ -192,7 +196,8 @@ class Supervisor:
         """Resume every pod an earlier supervisor left running (before serving any request)."""
         workers = []
         for record in self.store.pods():  # every descriptor reopened before any worker replaces the keeper
-            if record.uid in self.workers or not record.runtime.get("sandbox"):
+            if record.uid in self.workers or not record.runtime.get("sandbox") or \
+                    record.status.get("reason") == "NodeRebooted":
                 continue
             worker = adopt.worker_for(self, record, PodWorker)
             if worker is not None:

@@ -37,6 +37,7 @@ from podbay.runtime.network import podsockets
 from podbay.runtime.pod import hostports
 from podbay.runtime.pod import sandbox as pod_sandbox
 from podbay.runtime.pod.config import PodObjects
+from podbay.runtime.pod.unenforced import unenforced
 from podbay.runtime.process import launcher
 from podbay.runtime.process.plan import PodContext
 from podbay.runtime.spec.pod import Container, LifecycleHandler, Pod, meta_of, spec_of
@@ -200,7 +201,7 @@ class PodWorker:
     def _create(self) -> bool:
         try:
             self.sandbox = pod_sandbox.create(self.pod, self.supervisor.paths, self.objects)
-            warnings = list(self.sandbox.warnings)
+            warnings = list(self.sandbox.warnings) + unenforced(self.pod)
             self.ports = hostports.forward(self.sandbox, warnings)
         except launcher.LaunchError as err:
             self.create_error = str(err)

@@ -12,6 +12,7 @@ import itertools
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -519,3 +520,21 @@ def test_pods_lost_with_supervisor_and_keeper_are_reported(podbay: Podbay) -> No
     assert state(obj, "main")["terminated"]["reason"] == "ContainerStatusUnknown"
     assert "PodLost" in podbay.cli("get", "pods", "orphan").stdout
     assert podbay.containers_left() == []  # its folders went with it
+
+
+def test_pods_of_an_earlier_boot_are_shown_as_such_and_deleted_cleanly(podbay: Podbay) -> None:
+    # A reboot, as far as podbay can tell: its processes gone (killed here) and another boot id.
+    podbay.create(pod("before", [container("main", "sleep 60")]), "--wait")
+    main_pid = json.loads(podbay.cli("inspect", "pod", "before").stdout)["containers"]["main"]["pid"]
+    keeper = json.loads((podbay.run_dir / "supervisor" / "keeper.json").read_text())["pid"]
+    supervisor = int((podbay.run_dir / "supervisor" / "supervisor.pid").read_text())
+    for pid in (supervisor, keeper, main_pid):
+        os.kill(pid, signal.SIGKILL)
+    with sqlite3.connect(podbay.run_dir / "state.db") as db:
+        db.execute("UPDATE meta SET value = 'an-earlier-boot' WHERE key = 'boot_id'")
+    obj = podbay.pod("before")
+    assert (phase(obj), obj["status"]["reason"]) == ("Unknown", "NodeRebooted")
+    assert "NodeRebooted" in podbay.cli("get", "pods", "before").stdout
+    assert podbay.containers_left() != []  # its folders wait for the delete
+    assert podbay.cli("delete", "pod", "before").returncode == 0
+    assert podbay.containers_left() == []

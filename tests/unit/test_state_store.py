@@ -69,7 +69,7 @@ def test_pods_of_an_earlier_boot_are_shown_as_lost(tmp_path: Path, monkeypatch: 
     boot.write_text("second-boot\n")
     lost = StateStore(tmp_path / "state.db").pod("default", "web")
     assert lost is not None and lost.status["phase"] == "Unknown" and lost.status["reason"] == "NodeRebooted"
-    assert lost.runtime == {}
+    assert lost.runtime == {"folders": []}
 
 
 def test_a_store_from_a_newer_podbay_is_refused(tmp_path: Path) -> None:
