@@ -45,8 +45,7 @@ class ContainerRun:
     last_exit: int | None = None
     probes: list[ProbeWorker] = field(default_factory=list)
     exited: threading.Event = field(default_factory=threading.Event)
-    stopping: bool = False  # podbay is stopping it (termination or a failed liveness probe)
-    killed_by: str = ""  # why podbay stopped it, for the events
+    stopping: bool = False  # podbay is stopping it (termination, a failed probe or postStart hook)
 
     @property
     def name(self) -> str:

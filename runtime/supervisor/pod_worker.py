@@ -287,8 +287,6 @@ class PodWorker:
                 if not self.initialized and not (run.running and run.status.get("started")):
                     return  # the next init container waits until this sidecar has started
                 continue
-            if not self.initialized:
-                self.initialized = True
             if not run.running and run.next_start <= now and (
                     run.runs == 0 or restarts(self.spec.restart_policy, run.last_exit or 0)):
                 self._start(run)
@@ -327,7 +325,7 @@ class PodWorker:
             return
         run.set_running(launch)
         run.started_at = time.monotonic()
-        run.stopping, run.killed_by = False, ""
+        run.stopping = False
         run.watch(pid, self.post_exit)
         self.supervisor.record_runtime(self)
         self.event("Normal", "Started", f"Started container {run.name}")
@@ -341,7 +339,7 @@ class PodWorker:
         if not outcome.ok:
             message = f"PostStartHook failed: {outcome.message}".strip()
             self.event("Warning", "FailedPostStartHook", message)
-            run.stopping, run.killed_by = True, "FailedPostStartHook"
+            run.stopping = True
             run.signal(signal.SIGKILL)
 
     def start_probes(self, run: ContainerRun, *, keep_state: bool = False) -> None:
