@@ -164,9 +164,7 @@ class Supervisor:
             self.pump.add(run.sink)
         worker.start()
         worker.created.wait()
-        if worker.create_error:
-            for run in worker.runs:
-                self.pump.remove(run.sink)
+        if worker.create_error:  # the worker closes its pipes and goes
             self.store.remove_pod(meta.uid)
             self.forget(worker)
             raise protocol.RequestError(worker.create_error)

@@ -93,9 +93,13 @@ class LogSink:
                 self.writer = None
 
     def close(self) -> None:
+        """Idempotent: the run's file is finished and the pipes closed."""
+        if self.stdout[0] < 0:
+            return
         self.finish()
         for fd in self.fds:
             os.close(fd)
+        self.stdout, self.stderr = (-1, -1), (-1, -1)
 
 
 class LogPump(threading.Thread):
@@ -130,7 +134,8 @@ class LogPump(threading.Thread):
                     if adding:
                         self.selector.register(fd, selectors.EVENT_READ, sink)
                     else:
-                        self.selector.unregister(fd)
+                        with contextlib.suppress(KeyError, ValueError):  # removed twice: once is enough
+                            self.selector.unregister(fd)
             self.pending.clear()
             self.removed.notify_all()
 

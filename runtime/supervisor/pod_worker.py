@@ -185,10 +185,14 @@ class PodWorker:
             elif not self._create():
                 return
             self._loop()
-        except Exception:  # a bug must not take the supervisor down; the pod says what happened
+        except Exception as err:  # a bug must not take the supervisor down; the pod says what happened
             self.supervisor.log(f"pod {self.namespace}/{self.name}: {traceback.format_exc()}")
             with contextlib.suppress(Exception):
                 self._fail("InternalError", "podbay's supervisor failed on this pod: see its supervisor.log")
+            if not self.created.is_set():  # the caller is told, and the pod is not kept half-made
+                self.create_error = f"pod {self.name}: podbay's supervisor failed: {err}"
+                self.created.set()
+                return
             self._publish()
         finally:
             if self.deleting is not None:
@@ -209,9 +213,7 @@ class PodWorker:
                 with contextlib.suppress(launcher.LaunchError):
                     pod_sandbox.destroy(self.sandbox)
                 self.sandbox = None
-            for run in self.runs:
-                run.sink.close()
-            self.created.set()
+            self.created.set()  # the pipes are closed on the way out (run's finally)
             return False
         for warning in warnings:
             self.event("Warning", "PodbayWarning", warning)

@@ -538,3 +538,19 @@ def test_pods_of_an_earlier_boot_are_shown_as_such_and_deleted_cleanly(podbay: P
     assert podbay.containers_left() != []  # its folders wait for the delete
     assert podbay.cli("delete", "pod", "before").returncode == 0
     assert podbay.containers_left() == []
+
+
+def test_a_pod_that_cannot_start_is_refused_and_leaves_nothing(podbay: Podbay) -> None:
+    web = pod("first", [container("main", "echo up; sleep 60", ports=[{"containerPort": 80, "hostPort": 18181}])],
+              terminationGracePeriodSeconds=1)
+    podbay.create(web, "--wait")
+    second = json.loads(json.dumps(web))
+    second["metadata"]["name"] = "second"
+    done = podbay.cli("run", "-f", podbay.manifest_file(second))
+    assert done.returncode == 125 and "hostPort 18181/TCP" in done.stderr and "Traceback" not in done.stderr
+    assert podbay.cli("get", "pods", "-o", "name").stdout == "pod/first\n"
+    assert podbay.cli("delete", "pod", "first").returncode == 0
+    assert podbay.containers_left() == []
+    podbay.create(pod("after", [container("main", "echo still logging")], restartPolicy="Never"))
+    podbay.wait_pod("after", lambda p: podbay.cli("logs", "after").stdout == "still logging\n", timeout=20,
+                    what="the supervisor still logs")
