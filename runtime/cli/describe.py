@@ -228,9 +228,24 @@ def _security(pid: int) -> dict[str, str]:
     return found
 
 
+def _mounts(pid: int) -> list[dict[str, str]]:
+    """The container's mounts as its own mount namespace lists them: where, what, how."""
+    found = []
+    try:
+        with open(f"/proc/{pid}/mountinfo") as file:
+            for line in file:
+                before, _, after = line.partition(" - ")
+                fields, rest = before.split(), after.split()
+                found.append({"target": fields[4], "type": rest[0], "source": rest[1] if len(rest) > 1 else "",
+                              "options": fields[5]})
+    except OSError:
+        pass
+    return found
+
+
 def inspect_pod(paths: Paths, name: str, namespace: str) -> int:
-    """JSON: per container its pid, namespaces, credentials, capabilities, seccomp state; the pod's IP,
-    sandbox folder and volumes (what the TUI shows as "what the kernel did")."""
+    """JSON: per container its pid, namespaces, credentials, capabilities, seccomp state and mounts; the
+    pod's IP, sandbox folder and volumes (what the TUI shows as "what the kernel did")."""
     store = open_store(paths)
     record = store.pod(namespace, name)
     if record is None:
@@ -242,7 +257,7 @@ def inspect_pod(paths: Paths, name: str, namespace: str) -> int:
         pid = int(info.get("pid") or 0)
         containers[container] = {"pid": pid, "folder": info.get("directory", ""), "runs": info.get("runs", 0),
                                  "namespaces": _namespaces(pid) if pid else {},
-                                 "process": _security(pid) if pid else {}}
+                                 "process": _security(pid) if pid else {}, "mounts": _mounts(pid) if pid else []}
     detail = {"name": record.name, "namespace": record.namespace, "uid": record.uid,
               "phase": record.status.get("phase"), "ip": record.status.get("podIP", ""),
               "supervisor": record.runtime.get("supervisor"), "sandbox": {

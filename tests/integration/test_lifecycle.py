@@ -403,6 +403,8 @@ def test_get_describe_and_output_formats(podbay: Podbay) -> None:
     detail = json.loads(podbay.cli("inspect", "pod", "shown").stdout)
     main = detail["containers"]["main"]
     assert main["pid"] > 0 and "NoNewPrivs" in main["process"] and main["namespaces"]["pid"].startswith("pid:")
+    proc = next(m for m in main["mounts"] if m["target"] == "/proc")
+    assert proc["type"] == "proc"
 
 
 def test_names_are_per_namespace_and_replace(podbay: Podbay) -> None:
