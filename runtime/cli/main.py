@@ -111,6 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("--prefix", action="store_true", help="prefix each line with pod and container")
     _namespace(logs)
 
+    execute = commands.add_parser(
+        "exec", help="run a command in a running container",
+        description="Run a command in a container of a running pod: podbay exec [-i] POD [-c C] -- CMD...")
+    execute.add_argument("-i", "--stdin", action="store_true", help="pass this command's stdin to the container")
+    execute.add_argument("-t", "--tty", action="store_true", help="allocate a terminal (not supported yet)")
+    execute.add_argument("-c", "--container", help="the container (default: the pod's first)")
+    execute.add_argument("pod", metavar="POD")
+    execute.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command and its arguments, after --")
+    _namespace(execute)
+
     supervisor = commands.add_parser("supervisor", help="the per-user supervisor: status, stop")
     supervisor.add_argument("action", choices=("status", "stop"))
 
@@ -146,7 +156,13 @@ def _paths(args: argparse.Namespace) -> Paths:
 
 def run(argv: Sequence[str]) -> int:
     parser = build_parser()
+    argv, after = list(argv), []
+    if "exec" in argv and "--" in argv[argv.index("exec"):]:  # the command is everything after --, as kubectl's
+        split = argv.index("--", argv.index("exec"))
+        argv, after = argv[:split], argv[split + 1:]
     args = parser.parse_args(argv)
+    if args.command == "exec":
+        args.cmd = after or args.cmd
     if args.command == "version":
         from podbay.runtime.version import __version__  # noqa: PLC0415 - lazy by design
 
@@ -165,6 +181,11 @@ def run(argv: Sequence[str]) -> int:
 
         return run_command(args.filename, args.rm, args.attach, _paths(args), args.rootfs, replace=args.replace,
                            wait=args.wait, timeout=args.timeout)
+    if args.command == "exec":
+        from podbay.runtime.cli.exec import exec_command  # noqa: PLC0415
+
+        return exec_command(_paths(args), args.pod, args.namespace, args.container, args.cmd, stdin=args.stdin,
+                            tty=args.tty)
     if args.command in ("get", "describe", "delete", "logs", "inspect", "supervisor"):
         return _pods(args)
     if args.command == "images" or (args.command == "image" and args.image_command == "ls"):

@@ -1,0 +1,68 @@
+"""``podbay exec [-i] POD [-c CONTAINER] -- CMD...``: a command in a running container (kubectl exec).
+
+The container's pid and process settings come from the state store; the command is started by
+the init in ``exec`` mode (process/execute.py), which joins every namespace of the container's
+process and applies its user, capabilities, no_new_privs and seccomp filter. Without ``-t`` the
+streams are piped through unchanged (binary-safe); the exit code is the command's.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from podbay.runtime.cli.pods import open_store
+from podbay.runtime.paths import Paths
+from podbay.runtime.process.liveness import alive
+
+NOT_FOUND = 127  # the shell's and podman's code for a command that does not exist
+NOT_EXECUTABLE = 126
+
+
+def _err(message: str, code: int = 1) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def exec_command(paths: Paths, pod: str, namespace: str, container: str | None, command: list[str], *,
+                 stdin: bool, tty: bool) -> int:
+    from podbay.runtime.process import execute  # noqa: PLC0415
+    from podbay.runtime.process.launcher import LaunchError  # noqa: PLC0415
+
+    if tty:
+        return _err("-t (a terminal) is not supported yet: run without -t (stdin and output are piped)")
+    if not command:
+        return _err("you must specify at least one command for the container")
+    record = open_store(paths).pod(namespace, pod)
+    if record is None:
+        print(f'Error from server (NotFound): pods "{pod}" not found', file=sys.stderr)
+        return 1
+    apps = [c["name"] for c in record.manifest.get("spec", {}).get("containers", [])]
+    inits = [c["name"] for c in record.manifest.get("spec", {}).get("initContainers", [])]
+    if container is None:
+        container = apps[0]
+        if len(apps) + len(inits) > 1:
+            others = ", ".join(apps + [f"{n} (init)" for n in inits])
+            print(f'Defaulted container "{container}" out of: {others}', file=sys.stderr)
+    if container not in apps + inits:
+        return _err(f'container {container} is not valid for pod {pod}')
+    phase = record.status.get("phase")
+    if phase in ("Succeeded", "Failed"):
+        return _err(f"cannot exec into a container in a completed pod; current phase is {phase}")
+    info = record.runtime.get("containers", {}).get(container, {})
+    pid = int(info.get("pid") or 0)
+    if not pid or not alive(pid, str(info.get("start", ""))):
+        return _err(f'unable to upgrade connection: container not found ("{container}")')
+    streams = (None if stdin else subprocess.DEVNULL, None, None)
+    try:
+        init, _ = execute.spawn(pid, dict(info.get("process", {})), command, f"container {container}", streams)
+    except LaunchError as err:
+        text = str(err)
+        code = NOT_FOUND if "not found" in text or "no such file" in text else (
+            NOT_EXECUTABLE if "permission denied" in text else 1)
+        return _err(f"failed to exec in container: {text.split(': exec: ', 1)[-1]}", code)
+    try:
+        return init.wait()
+    except KeyboardInterrupt:
+        init.wait()  # the init passes the signal on to the command
+        return 130
