@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Supervision benchmark: memory per idle pod (1, 10, 50 pods), supervisor CPU with 50 probed pods,
 # and log throughput, podbay beside podman/conmon in one run (see bench/lifecycle.py). Needs root.
-# As bench/run.sh: private mount and network namespaces, the host's cgroup trees read-only.
+# As bench/run.sh: through bench/isolated.sh (the host's cgroup trees read-only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "bench: run as root" >&2; exit 1; }
@@ -19,14 +19,4 @@ export PODBAY_DATA_DIR=$OUT/podbay/data PODBAY_RUN_DIR=$OUT/podbay/run CONTAINER
 export PODMAN="podman --root $OUT/podman/root --runroot $OUT/podman/run --storage-driver overlay"
 .venv/bin/podbay image load "$OUT/image.tar" >/dev/null
 $PODMAN load -q -i "$OUT/image.tar" >/dev/null
-unshare -m -n --propagation private env OUT="$OUT" SECTIONS="${SECTIONS:-memory cpu logs}" bash -c '
-set -euo pipefail
-ip link set lo up
-touch "$OUT/empty"
-controllers=$(awk "\$9 == \"cgroup2\" {print \$5}" /proc/self/mountinfo | head -1)
-[ -n "$controllers" ] && mount --bind "$OUT/empty" "$controllers/cgroup.controllers"
-for m in $(awk "\$9 == \"cgroup\" || \$9 == \"cgroup2\" {print \$5}" /proc/self/mountinfo); do
-    mount -o remount,bind,ro "$m"
-done
-exec .venv/bin/python bench/lifecycle.py "$OUT"
-'
+SECTIONS="${SECTIONS:-memory cpu logs}" bench/isolated.sh "$OUT" .venv/bin/python bench/lifecycle.py "$OUT"

@@ -3,12 +3,8 @@
 # kernel floor (unshare + chroot), on the same busybox rootfs, in one hyperfine run.
 # Writes build/bench/report.md (medians and ratios) and prints it. Needs root.
 #
-# This host has hybrid cgroups, which crun 1.8 refuses and which none of these tools may
-# write into: everything runs inside a private mount namespace where the cgroup v2
-# controllers file is hidden (crun then accepts the host) and every cgroup mount is
-# read-only (so runc, in its rootless cgroup mode, and podman, with --cgroups=disabled,
-# cannot touch the host's hierarchy), and inside a network namespace of its own (podbay's
-# pods get podbay0 and veths there). The host's mounts and network are never changed.
+# Everything runs through bench/isolated.sh: private mount and network namespaces where the
+# host's cgroup trees are read-only (this host's hybrid cgroups; see there).
 #
 # A second run times a two-container pod with networking: podbay against `podman kube play`
 # of the same YAML. podman's pods need a cgroup of their own, which this host cannot give
@@ -36,15 +32,8 @@ PODMAN="podman --root $OUT/podman/root --runroot $OUT/podman/run --storage-drive
 .venv/bin/podbay image load "$OUT/image.tar" >/dev/null
 $PODMAN load -q -i "$OUT/image.tar" >/dev/null
 
-unshare -m -n --propagation private env OUT="$OUT" PODMAN="$PODMAN" RUNS="$RUNS" bash -c '
+bench/isolated.sh "$OUT" env OUT="$OUT" PODMAN="$PODMAN" RUNS="$RUNS" bash -c '
 set -euo pipefail
-ip link set lo up
-touch "$OUT/empty"
-controllers=$(awk "\$9 == \"cgroup2\" {print \$5}" /proc/self/mountinfo | head -1)
-[ -n "$controllers" ] && mount --bind "$OUT/empty" "$controllers/cgroup.controllers"
-for m in $(awk "\$9 == \"cgroup\" || \$9 == \"cgroup2\" {print \$5}" /proc/self/mountinfo); do
-    mount -o remount,bind,ro "$m"
-done
 hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$OUT/hyperfine.json" \
     -n "kernel floor (unshare -fpmniu + chroot)" "unshare -fpmniu chroot $OUT/rootfs /bin/true" \
     -n "bwrap --unshare-all" "bwrap --unshare-all --ro-bind $OUT/rootfs / --proc /proc --dev /dev /bin/true" \

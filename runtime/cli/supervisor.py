@@ -3,6 +3,8 @@ and the next command that needs it starts it again and re-adopts them)."""
 
 from __future__ import annotations
 
+import sys
+
 from podbay.runtime.paths import Paths
 from podbay.runtime.supervisor import protocol
 
@@ -12,9 +14,7 @@ def supervisor_command(paths: Paths, action: str) -> int:
     if action == "status":
         print(f"running (pid {pid})" if pid else "not running")
         return 0 if pid else 3
-    if pid:
-        protocol.call(paths, {"op": "stop"}, start=False)
-        if not protocol.wait_gone(paths, pid):
-            print(f"error: the supervisor ({pid}) did not exit")
-            return 1
+    if not protocol.stop(paths):
+        print(f"error: the supervisor ({pid}) did not exit", file=sys.stderr)
+        return 1
     return 0

@@ -51,7 +51,10 @@ def run(action: Probe | LifecycleHandler, target: Target, timeout: float) -> Out
     if action.http_get is not None:
         return _http_get(action.http_get, target, timeout)
     if action.tcp_socket is not None:
-        port = _port(action.tcp_socket.port, target)
+        try:
+            port = _port(action.tcp_socket.port, target)
+        except ActionError as err:
+            return Outcome(False, str(err))
         return _tcp(action.tcp_socket.host or target.pod_ip, port, target, timeout)
     if isinstance(action, Probe) and action.grpc is not None:
         from podbay.runtime.lifecycle.grpc_health import check  # noqa: PLC0415 - only grpc probes pay for h2

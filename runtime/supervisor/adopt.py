@@ -82,7 +82,7 @@ def worker_for(supervisor: Supervisor, record: PodRecord, make: type[PodWorker])
                              etc_files=dict(sandbox.get("etc_files", {})),
                              volumes=PodVolumes(dict(sandbox.get("volumes", {}))), holder=int(sandbox.get("holder", 0)),
                              host_link=str(sandbox.get("host_link", "")))
-    worker.sandbox_record = record.status
+    worker.adopted_status = record.status
     return worker
 
 
@@ -100,7 +100,7 @@ def resume(worker: PodWorker, runtime: dict[str, Any]) -> None:
         if not sandbox.ipam.adopt(worker.uid, sandbox.lease.address):
             worker.event("Warning", "PodbayWarning", f"address {sandbox.lease.address} was given to another pod "
                                                      "while podbay's supervisor was down")
-    status = worker.sandbox_record
+    status = worker.adopted_status
     by_name = {s["name"]: s for s in status.get("initContainerStatuses", []) + status.get("containerStatuses", [])}
     worker.initialized = any(c["type"] == "Initialized" and c["status"] == "True"
                              for c in status.get("conditions", []))

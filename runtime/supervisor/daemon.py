@@ -82,7 +82,7 @@ class Supervisor:
 
     # --- what the workers call ---------------------------------------------------------------
 
-    def keep(self, _worker: PodWorker | None = None) -> None:
+    def keep(self) -> None:
         """The keeper holds every live pod's namespaces and pipes (replaced when the set changes)."""
         with self.lock:
             fds: list[int] = []
@@ -94,8 +94,6 @@ class Supervisor:
                 self.keeper.replace(sorted(set(fds)))
             except (KeeperError, OSError) as err:
                 self.log(f"descriptor keeper: {err}")
-
-    unkeep = keep
 
     def forget(self, worker: PodWorker) -> None:
         with self.lock:

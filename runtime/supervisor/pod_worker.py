@@ -19,6 +19,7 @@ period), then sidecars in reverse order, then releases everything.
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import queue
 import shutil
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from podbay.runtime.lifecycle import handlers
 from podbay.runtime.lifecycle import status as pod_status
-from podbay.runtime.lifecycle.restarts import CrashLoopBackoff, restarts, terminated_reason
+from podbay.runtime.lifecycle.restarts import CrashLoopBackoff, backoff_message, restarts, terminated_reason
 from podbay.runtime.network import podsockets
 from podbay.runtime.pod import hostports
 from podbay.runtime.pod import sandbox as pod_sandbox
@@ -132,7 +133,8 @@ class PodWorker:
         self.deleting_since = ""
         self.ports: hostports.Forwarding | None = None
         self.adopting: dict[str, Any] | None = None  # the runtime record of a pod an earlier supervisor ran
-        self.sandbox_record: dict[str, Any] = {}  # and the status it had then
+        self.adopted_status: dict[str, Any] = {}  # and the status it had then
+        self.published: dict[str, Any] = {}
         self.objects_data: list[dict[str, Any]] = []  # its ConfigMaps and Secrets, as the CLI sent them
         grace = self.spec.termination_grace_period_seconds
         self.grace = 30 if grace is None else grace
@@ -222,7 +224,7 @@ class PodWorker:
             for run in self.runs:  # the container's root owns its stdout, as with a terminal: /proc/1/fd/1 works
                 for fd in run.sink.fds:
                     os.fchown(fd, mapping.to_host(0), mapping.to_host(0, group=True))
-        self.supervisor.keep(self)
+        self.supervisor.keep()
         self._publish()
         self.created.set()
         return True
@@ -413,8 +415,7 @@ class PodWorker:
         delay = self.backoff.exited(run.name, now, ran_for)
         run.next_start = now + delay
         if delay > 0:
-            run.back_off(f"back-off {delay:g}s restarting failed container={run.name} pod={self.name}_"
-                         f"{self.namespace}({self.uid})")
+            run.back_off(backoff_message(delay, run.name, self.name, self.namespace, self.uid))
             self.event("Warning", "BackOff", f"Back-off restarting failed container {run.name} in pod "
                                              f"{self.name}_{self.namespace}({self.uid})")
 
@@ -513,7 +514,7 @@ class PodWorker:
         if self.ports is not None:
             self.ports.close()
             self.ports = None
-        self.supervisor.unkeep(self)
+        self.supervisor.keep()  # without this pod's namespaces
         if self.sandbox is not None:
             try:
                 pod_sandbox.destroy(self.sandbox)
@@ -562,5 +563,9 @@ class PodWorker:
         return result
 
     def _publish(self) -> None:
-        self.supervisor.store.update(self.uid, status=self.status())
+        """The status to the store, when it changed (every loop turn would otherwise be a write)."""
+        status = self.status()
+        if status != self.published:
+            self.supervisor.store.update(self.uid, status=status)
+            self.published = copy.deepcopy(status)  # the containers' statuses change in place
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from podbay.runtime.paths import Paths
+from podbay.runtime.process.liveness import alive, start_time
 
 START_TIMEOUT = 30.0
 MAX_REQUEST = 64 * 1024 * 1024  # a pod with its ConfigMaps and Secrets
@@ -132,12 +133,20 @@ def running(paths: Paths) -> int:
     return 0
 
 
-def wait_gone(paths: Paths, pid: int, timeout: float = 30.0) -> bool:
+def stop(paths: Paths, timeout: float = 30.0) -> bool:
+    """Ask the running supervisor to exit (its pods keep running) and wait until it has; False if it
+    did not in time. A zombie counts as gone: its parent, not us, reaps it."""
+    pid = running(paths)
+    if not pid:
+        return True
+    try:
+        start = start_time(pid)
+    except OSError:
+        return True  # gone already
+    call(paths, {"op": "stop"}, start=False)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
+    while alive(pid, start):
+        if time.monotonic() > deadline:
+            return False
         time.sleep(0.05)
-    return False
+    return True

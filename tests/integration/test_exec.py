@@ -3,7 +3,7 @@ its namespaces and security settings, streams are binary-safe, the exit code is 
 
 from __future__ import annotations
 
-import os
+import subprocess
 from typing import Any
 
 from tests.podbay_harness import Podbay
@@ -50,8 +50,6 @@ def test_exec_sees_only_stdio_and_pipes_binary_data(podbay: Podbay) -> None:
     assert fds.stdout.split() == ["0", "1", "2"], fds.stdout + fds.stderr
     data = bytes(range(256)) * 64
     argv, kwargs = podbay.argv("exec", "-i", "target", "--", "cat")
-    import subprocess  # noqa: PLC0415
-
     done = subprocess.run(argv, input=data, capture_output=True, env=podbay.env(), cwd=str(podbay.home), timeout=60,
                           check=False, **kwargs)
     assert done.returncode == 0 and done.stdout == data, done.stderr
@@ -71,4 +69,3 @@ def test_exec_errors_read_as_kubectls(podbay: Podbay) -> None:
     podbay.wait_pod("done", lambda p: p.get("status", {}).get("phase") == "Succeeded", what="Succeeded")
     completed = podbay.cli("exec", "done", "--", "true")
     assert "cannot exec into a container in a completed pod; current phase is Succeeded" in completed.stderr
-    assert os.path.isdir(podbay.home)
