@@ -208,6 +208,17 @@ def podbay(request: pytest.FixtureRequest) -> Iterator[Podbay]:
     """Each test runs twice: as root and as the unprivileged test user; and leaves nothing behind."""
     store: Podbay = request.getfixturevalue(f"{request.param}_podbay")
     yield store
+    assert_clean_after(store)
+
+
+@pytest.fixture
+def root_only_podbay(root_podbay: Podbay) -> Iterator[Podbay]:
+    """The root store, for a test that only root can run; it too leaves nothing behind."""
+    yield root_podbay
+    assert_clean_after(root_podbay)
+
+
+def assert_clean_after(store: Podbay) -> None:
     store.cleanup_pods()
     assert store.containers_left() == [], "a container or pod folder was left behind"
     assert host_mounts_under(store.home) == [], "a mount was left behind"

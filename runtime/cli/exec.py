@@ -1,18 +1,22 @@
-"""``podbay exec [-i] POD [-c CONTAINER] -- CMD...``: a command in a running container (kubectl exec).
+"""``podbay exec [-i] [-t] POD [-c CONTAINER] -- CMD...``: a command in a running container (kubectl exec).
 
 The container's pid and process settings come from the state store; the command is started by
 the init in ``exec`` mode (process/execute.py), which joins every namespace of the container's
-process and applies its user, capabilities, no_new_privs and seccomp filter. Without ``-t`` the
+process and applies its user, capabilities, no_new_privs and seccomp filter. With ``-it`` the command gets
+a pty of the container's devpts and our terminal is raw (cli/terminal.py); without, the
 streams are piped through unchanged (binary-safe); the exit code is the command's.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
+from podbay.runtime.cli import terminal
 from podbay.runtime.cli.pods import open_store
 from podbay.runtime.paths import Paths
+from podbay.runtime.process import execute
 from podbay.runtime.process.liveness import alive
 
 NOT_FOUND = 127  # the shell's and podman's code for a command that does not exist
@@ -26,11 +30,8 @@ def _err(message: str, code: int = 1) -> int:
 
 def exec_command(paths: Paths, pod: str, namespace: str, container: str | None, command: list[str], *,
                  stdin: bool, tty: bool) -> int:
-    from podbay.runtime.process import execute  # noqa: PLC0415
     from podbay.runtime.process.launcher import LaunchError  # noqa: PLC0415
 
-    if tty:
-        return _err("-t (a terminal) is not supported yet: run without -t (stdin and output are piped)")
     if not command:
         return _err("you must specify at least one command for the container")
     record = open_store(paths).pod(namespace, pod)
@@ -53,16 +54,44 @@ def exec_command(paths: Paths, pod: str, namespace: str, container: str | None, 
     pid = int(info.get("pid") or 0)
     if not pid or not alive(pid, str(info.get("start", ""))):
         return _err(f'unable to upgrade connection: container not found ("{container}")')
-    streams = (None if stdin else subprocess.DEVNULL, None, None)
+    tty = _use_tty(stdin, tty)
+    streams = (subprocess.DEVNULL if tty or not stdin else None, subprocess.DEVNULL if tty else None, None)
     try:
-        init, _ = execute.spawn(pid, dict(info.get("process", {})), command, f"container {container}", streams)
+        started = execute.spawn(pid, dict(info.get("process", {})), command, f"container {container}", streams,
+                                terminal=terminal.terminal_size(0, 1) if tty else None)
     except LaunchError as err:
         text = str(err)
         code = NOT_FOUND if "not found" in text or "no such file" in text else (
             NOT_EXECUTABLE if "permission denied" in text else 1)
         return _err(f"failed to exec in container: {text.split(': exec: ', 1)[-1]}", code)
+    if started.master is not None:
+        return _interact(started)
     try:
-        return init.wait()
+        return started.init.wait()
     except KeyboardInterrupt:
-        init.wait()  # the init passes the signal on to the command
+        started.init.wait()  # the init passes the signal on to the command
         return 130
+
+
+def _use_tty(stdin: bool, tty: bool) -> bool:
+    """kubectl's rules: -t needs -i, and a terminal on our stdin (else a note, and pipes)."""
+    if not (tty and stdin):
+        return False
+    if not os.isatty(0):
+        print("Unable to use a TTY - input is not a terminal or the right kind of file", file=sys.stderr)
+        return False
+    return True
+
+
+def _interact(started: execute.Started) -> int:
+    """Our terminal, raw, joined to the command's pty until the command ends."""
+    master = started.master
+    assert master is not None
+    until = os.pidfd_open(started.init.pid)
+    try:
+        with terminal.raw_mode(0), terminal.window_follower(master):
+            terminal.pump(master, lambda data: terminal.write_all(master, data), until=until)
+    finally:
+        os.close(until)
+        os.close(master)
+    return started.init.wait()

@@ -113,9 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     execute = commands.add_parser(
         "exec", help="run a command in a running container",
-        description="Run a command in a container of a running pod: podbay exec [-i] POD [-c C] -- CMD...")
+        description="Run a command in a container of a running pod: podbay exec [-i] [-t] POD [-c C] -- CMD...")
     execute.add_argument("-i", "--stdin", action="store_true", help="pass this command's stdin to the container")
-    execute.add_argument("-t", "--tty", action="store_true", help="allocate a terminal (not supported yet)")
+    execute.add_argument("-t", "--tty", action="store_true", help="give the command a terminal (with -i)")
     execute.add_argument("-c", "--container", help="the container (default: the pod's first)")
     execute.add_argument("pod", metavar="POD")
     execute.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command and its arguments, after --")

@@ -12,6 +12,7 @@ Standard library only: the container init imports this.
 from __future__ import annotations
 
 import json
+import os
 import socket
 
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs the init 4 ms
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 MAX_MESSAGE = 1 << 20
 ENV_FD = "_PODBAY_SYNC_FD"
+ENV_EXE_FD = "_PODBAY_EXE_FD"  # an init run from a sealed interpreter (sealed.py) closes it at once
 
 
 class ProtocolError(Exception):
@@ -56,11 +58,15 @@ class Channel:
     def send(self, kind: str, **fields: Any) -> None:
         self.sock.send(json.dumps({"kind": kind, **fields}).encode())
 
+    def send_fds(self, kind: str, fds: list[int], **fields: Any) -> None:
+        """A message carrying descriptors (SCM_RIGHTS): the receiver finds its copies in ``fds``."""
+        socket.send_fds(self.sock, [json.dumps({"kind": kind, **fields}).encode()], fds)
+
     def recv(self, *expect: str, timeout: float | None = None) -> dict[str, Any] | None:
         """The next message (None at EOF); raises ChildError for ``error``, ProtocolError for surprises."""
         self.sock.settimeout(timeout)
         try:
-            data = self.sock.recv(MAX_MESSAGE)
+            data, fds, _, _ = socket.recv_fds(self.sock, MAX_MESSAGE, 4, socket.MSG_CMSG_CLOEXEC)
         except TimeoutError as err:
             raise ProtocolError(f"no answer within {timeout:g} s (waiting for {' or '.join(expect)})") from err
         finally:
@@ -68,10 +74,14 @@ class Channel:
         if not data:
             return None
         message: dict[str, Any] = json.loads(data)
+        if fds:
+            message["fds"] = fds
         kind = message.get("kind")
         if kind == "error":
             raise ChildError(message.get("stage", "?"), message.get("message", ""), message.get("errno", 0))
         if expect and kind not in expect:
+            for fd in fds:
+                os.close(fd)
             raise ProtocolError(f"expected {' or '.join(expect)}, got {kind}")
         return message
 

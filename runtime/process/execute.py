@@ -27,6 +27,16 @@ OUTPUT_LIMIT = 10 * 1024  # the kubelet keeps this much of a probe's or hook's o
 
 
 @dataclass
+class Started:
+    """A command started in a container: its init (whose exit code is the command's), the command's
+    host pid, and with a terminal the pty's master (the caller's to close)."""
+
+    init: subprocess.Popen[bytes]
+    pid: int
+    master: int | None = None
+
+
+@dataclass
 class ExecResult:
     code: int
     output: bytes
@@ -49,17 +59,26 @@ def namespace_fds(pid: int) -> dict[str, int]:
 
 
 def spawn(pid: int, process: dict[str, Any], args: list[str], what: str,
-          stdio: tuple[Stdio, Stdio, Stdio]) -> tuple[subprocess.Popen[bytes], int]:
-    """Start ``args`` in the container whose main process is ``pid``; returns the exec's init (its exit code
-    is the command's) and the command's host pid, once the command has exec'd."""
+          stdio: tuple[Stdio, Stdio, Stdio], *, terminal: tuple[int, int] | None = None) -> Started:
+    """Start ``args`` in the container whose main process is ``pid``, once the command has exec'd.
+
+    With ``terminal`` (rows, columns) the command gets a new pty of the container's devpts as its
+    controlling terminal and stdio; ``stdio`` then only serves the init."""
     fds = namespace_fds(pid)
-    plan = {"exec": True, "userns": False, "join": fds, "process": {**process, "args": list(args)}}
+    plan = {"exec": True, "userns": False, "join": fds,
+            "process": {**process, "args": list(args), "terminal": list(terminal) if terminal else None}}
     try:
         init, channel = spawn_init(plan, HOST, what, stdio=stdio, pass_fds=tuple(fds.values()))
     finally:
         for fd in fds.values():
             os.close(fd)
+    master, child = None, 0
     try:
+        if terminal:
+            message = channel.recv("pty", timeout=HANDSHAKE_TIMEOUT)  # (4a)
+            if message is None or len(message.get("fds", ())) != 1:
+                raise LaunchError(f"{what}: the exec's init sent no terminal")
+            master = int(message["fds"][0])
         message = channel.recv("pid", timeout=HANDSHAKE_TIMEOUT)
         if message is None:
             init.wait()
@@ -67,8 +86,13 @@ def spawn(pid: int, process: dict[str, Any], args: list[str], what: str,
         child = int(message["pid"])
         if channel.recv("log", timeout=HANDSHAKE_TIMEOUT) is not None:
             raise LaunchError(f"{what}: unexpected message from the exec's init")
-        return init, child
+        return Started(init, child, master)
     except BaseException as err:
+        if master is not None:
+            os.close(master)
+        if child:  # started in the container but never reached its exec: it must not stay there
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGKILL)
         init.kill()
         init.wait()
         if isinstance(err, ChildError):
@@ -85,14 +109,14 @@ def run(pid: int, process: dict[str, Any], args: list[str], timeout: float, what
     read, write = os.pipe()
     try:
         try:
-            init, child = spawn(pid, process, args, what, (subprocess.DEVNULL, write, write))
+            started = spawn(pid, process, args, what, (subprocess.DEVNULL, write, write))
         finally:
             os.close(write)
         output, timed_out = _collect(read, time.monotonic() + timeout)
         if timed_out:
             with contextlib.suppress(ProcessLookupError):
-                os.kill(child, signal.SIGKILL)  # the command, in the container's pid namespace
-        code = init.wait()
+                os.kill(started.pid, signal.SIGKILL)  # the command, in the container's pid namespace
+        code = started.init.wait()
     finally:
         os.close(read)
     return ExecResult(code, output, timed_out)

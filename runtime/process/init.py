@@ -35,7 +35,8 @@ import prctl as pyprctl  # python-prctl
 # Everything the init needs is imported here, at start: after it enters the user namespace it
 # may no longer read podbay's files (an install under /root is not readable by the mapped
 # root), and after pivot_root the host's files are gone.
-from podbay.runtime.process.channel import ENV_FD, Channel
+from podbay.runtime.process import console
+from podbay.runtime.process.channel import ENV_EXE_FD, ENV_FD, Channel
 from podbay.runtime.process.users import resolve
 from podbay.runtime.rootfs import copy as _copy  # noqa: F401 - the copy fallback, imported early
 from podbay.runtime.rootfs import mount as rootfs
@@ -172,9 +173,19 @@ def _exec_in_container(channel: Channel, plan: dict[str, Any]) -> NoReturn:
     it is not dumpable from the start, so nothing in the container can reach it or its binary."""
     prctl(PR_SET_DUMPABLE, 0)
     _join(plan["join"])
+    slave = -1
+    if plan["process"].get("terminal"):
+        Stage.name = "terminal"
+        master, slave = console.open_pair(*plan["process"]["terminal"])
+        channel.send_fds("pty", [master])  # (4a): the master is podbay's, never the container's
+        os.close(master)
     pid = os.fork()
     if pid == 0:
+        if slave >= 0:
+            console.become_controlling(slave)
         _become_process(plan["process"])
+    if slave >= 0:
+        os.close(slave)
     channel.send("pid", pid=pid)  # (4)
     channel.close()  # the child's copy alone: end of file once it has exec'd
     for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
@@ -260,6 +271,8 @@ def _become_process(process: dict[str, Any]) -> NoReturn:
     Stage.name = "user"
     who = resolve(process["user"], process["run_as_user"], process["run_as_group"],
                   supplemental=process["supplemental_groups"], fs_group=process["fs_group"])
+    if process.get("terminal"):
+        os.fchown(0, who.uid, -1)  # the user's terminal, group tty, as login(1) leaves it
     Stage.name = "rlimits"
     for number, soft, hard in process["rlimits"]:
         resource.setrlimit(number, (soft, hard))
@@ -289,6 +302,9 @@ def _become_process(process: dict[str, Any]) -> NoReturn:
 
 def main() -> None:
     channel = Channel.from_fd(int(os.environ.pop(ENV_FD)))
+    exe = os.environ.pop(ENV_EXE_FD, "")
+    if exe:
+        os.close(int(exe))  # the sealed interpreter we run from (process/sealed.py): never the container's
     try:
         message = channel.recv("plan")  # (1)
         if message is None:

@@ -25,7 +25,8 @@ from podbay.runtime.idmap import IdMapError, IdMapping, write_mapping
 from podbay.runtime.images.store import ImageRecord, ImageStore, ImageStoreError
 from podbay.runtime.paths import Paths
 from podbay.runtime.process import plan as planner
-from podbay.runtime.process.channel import ENV_FD, Channel, ChildError, ProtocolError
+from podbay.runtime.process import sealed
+from podbay.runtime.process.channel import ENV_EXE_FD, ENV_FD, Channel, ChildError, ProtocolError
 from podbay.runtime.process.userns import UsernsError, python_argv, remove_tree
 from podbay.runtime.spec.pod import Container, Pod
 
@@ -118,9 +119,14 @@ def spawn_init(plan: dict[str, object], mapping: IdMapping, what: str, *, stdio:
     channel, theirs = Channel.pair()
     plan_fd = os.memfd_create("podbay-plan")  # close-on-exec by default; pass_fds makes the child's copy stay
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), ENV_FD: str(theirs.fileno())}
+    argv = python_argv(INIT)
+    if sealed.needed(mapping.identity, "user" in (plan.get("join") or {})):  # type: ignore[operator]
+        exe = sealed.interpreter()
+        argv[0], env[ENV_EXE_FD] = f"/proc/self/fd/{exe}", str(exe)
+        pass_fds = (*pass_fds, exe)
     try:
         os.write(plan_fd, json.dumps(plan).encode())
-        init = subprocess.Popen(python_argv(INIT), pass_fds=(theirs.fileno(), plan_fd, *pass_fds), env=env,
+        init = subprocess.Popen(argv, pass_fds=(theirs.fileno(), plan_fd, *pass_fds), env=env,
                                 stdin=stdio[0], stdout=stdio[1], stderr=stdio[2], start_new_session=True)
     except OSError as err:
         channel.close()

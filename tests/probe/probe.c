@@ -4,6 +4,9 @@
  *   probe list            prints every attempt's name
  *   probe ids             prints "uid euid gid egid"
  *   probe udp-echo PORT   answers one UDP datagram on PORT with "got:" and the datagram (busybox nc has no -u)
+ *   probe exe-attack PID [FILE]  the runc CVE-2019-5736 steps against PID (a runtime process in our pid namespace):
+ *                         one line per step, "STEP denied ERRNO" or "STEP allowed [DETAIL]"; changes nothing;
+ *                         with FILE, a child keeps the binary and tries again into FILE once FILE.go exists
  *
  * Built statically by the test fixture from this source; never committed as a binary. */
 #define _GNU_SOURCE
@@ -122,10 +125,78 @@ static int udp_echo(int port) {
     return 0;
 }
 
+static void report(const char *step, int rc, const char *detail) {
+    if (rc < 0) printf("%s denied %s\n", step, strerrorname_np(-rc) ? strerrorname_np(-rc) : "?");
+    else printf("%s allowed %s\n", step, detail);
+}
+
+/* Reopens the held binary for writing and writes back its first byte: proves the write, changes nothing. */
+static void try_write(const char *prefix, int held) {
+    char path[64], step[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", held);
+    int w = open(path, O_RDWR);  /* no O_TRUNC */
+    for (int i = 0; *prefix && w < 0 && errno == ETXTBSY && i < 500; i++) {  /* until the last user is gone */
+        usleep(10000);
+        w = open(path, O_RDWR);
+    }
+    snprintf(step, sizeof step, "%sreopen-exe-for-writing", prefix);
+    report(step, w < 0 ? -errno : 0, "");
+    if (w < 0) return;
+    char byte;
+    long done = pread(w, &byte, 1, 0) == 1 ? pwrite(w, &byte, 1, 0) : -1;
+    snprintf(step, sizeof step, "%swrite-exe", prefix);
+    report(step, done < 0 ? -errno : 0, "");
+    close(w);
+}
+
+/* CVE-2019-5736 proper: keep the binary, and write it once the runtime is gone (no ETXTBSY then):
+ * the test creates OUT.go when the exec has returned. */
+static void after_exit(int held, const char *out) {
+    if (fork() != 0) return;
+    char go[256];
+    snprintf(go, sizeof go, "%s.go", out);
+    for (int fd = 3; fd < 1024; fd++)  /* the FIFO our shell holds too: its reader must see its end */
+        if (fd != held) close(fd);
+    for (int i = 0; i < 600 && access(go, F_OK) != 0; i++) usleep(50000);
+    if (!freopen(out, "w", stdout)) _exit(2);
+    try_write("after-exit-", held);
+    fflush(stdout);
+    _exit(0);
+}
+
+static int exe_attack(int pid, const char *after) {
+    char exe[64], path[64], link[256] = "";
+    snprintf(exe, sizeof exe, "/proc/%d/exe", pid);
+    ssize_t n = readlink(exe, link, sizeof link - 1);
+    report("readlink-exe", n < 0 ? -errno : 0, n < 0 ? "" : link);
+    int held = open(exe, O_PATH);  /* the attack holds the binary, then reopens it for writing */
+    report("open-exe", held < 0 ? -errno : 0, "");
+    if (held >= 0) {
+        try_write("", held);
+        if (*after) { fflush(stdout); after_exit(held, after); }
+    }
+    int w = open(exe, O_WRONLY);
+    report("open-exe-for-writing", w < 0 ? -errno : 0, "");
+    if (w >= 0) close(w);
+    snprintf(path, sizeof path, "/proc/%d/fd", pid);
+    int fds = open(path, O_RDONLY | O_DIRECTORY);
+    report("list-fds", fds < 0 ? -errno : 0, "");
+    if (fds >= 0) close(fds);
+    snprintf(path, sizeof path, "/proc/%d/environ", pid);
+    int env = open(path, O_RDONLY);
+    report("read-environ", env < 0 ? -errno : 0, "");
+    if (env >= 0) close(env);
+    long traced = ptrace(PTRACE_SEIZE, pid, 0, 0);
+    report("ptrace", traced < 0 ? -errno : 0, "");
+    if (traced == 0) ptrace(PTRACE_DETACH, pid, 0, 0);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: probe ATTEMPT [ARG] | list | ids\n"); return 2; }
     arg = argc > 2 ? argv[2] : "";
     if (!strcmp(argv[1], "udp-echo")) return udp_echo(atoi(arg));
+    if (!strcmp(argv[1], "exe-attack")) return exe_attack(atoi(arg), argc > 3 ? argv[3] : "");
     if (!strcmp(argv[1], "ids")) { printf("%d %d %d %d\n", getuid(), geteuid(), getgid(), getegid()); return 0; }
     for (size_t i = 0; i < sizeof attempts / sizeof *attempts; i++) {
         if (!strcmp(argv[1], "list")) { puts(attempts[i].name); continue; }
