@@ -168,7 +168,9 @@ def describe(record: PodRecord, events: list[Event]) -> str:
     out.extend(f"  IP:  {ip['ip']}" for ip in status.get("podIPs", []))
     for title, specs, statuses in (("Init Containers", spec.get("initContainers", []),
                                     status.get("initContainerStatuses", [])),
-                                   ("Containers", spec.get("containers", []), status.get("containerStatuses", []))):
+                                   ("Containers", spec.get("containers", []), status.get("containerStatuses", [])),
+                                   ("Ephemeral Containers", spec.get("ephemeralContainers", []),
+                                    status.get("ephemeralContainerStatuses", []))):
         if not specs:
             continue
         out.append(f"{title}:")
@@ -253,9 +255,15 @@ def inspect_pod(paths: Paths, name: str, namespace: str) -> int:
         return 1
     sandbox = record.runtime.get("sandbox") or {}
     containers = {}
+    spec = record.manifest.get("spec", {})
+    kinds = {c["name"]: (kind, c.get("targetContainerName", "")) for key, kind in (
+        ("initContainers", "init"), ("containers", "app"), ("ephemeralContainers", "ephemeral"))
+        for c in spec.get(key, [])}
     for container, info in record.runtime.get("containers", {}).items():
         pid = int(info.get("pid") or 0)
-        containers[container] = {"pid": pid, "folder": info.get("directory", ""), "runs": info.get("runs", 0),
+        kind, target = kinds.get(container, ("app", ""))
+        containers[container] = {"kind": kind, **({"target": target} if target else {}), "pid": pid,
+                                 "folder": info.get("directory", ""), "runs": info.get("runs", 0),
                                  "namespaces": _namespaces(pid) if pid else {},
                                  "process": _security(pid) if pid else {}, "mounts": _mounts(pid) if pid else []}
     detail = {"name": record.name, "namespace": record.namespace, "uid": record.uid,

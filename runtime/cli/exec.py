@@ -14,9 +14,10 @@ import subprocess
 import sys
 
 from podbay.runtime.cli import terminal
-from podbay.runtime.cli.pods import open_store
+from podbay.runtime.cli.pods import container_names, defaulted_note, open_store
 from podbay.runtime.paths import Paths
 from podbay.runtime.process import execute
+from podbay.runtime.process.console import set_size
 from podbay.runtime.process.liveness import alive
 
 NOT_FOUND = 127  # the shell's and podman's code for a command that does not exist
@@ -38,14 +39,12 @@ def exec_command(paths: Paths, pod: str, namespace: str, container: str | None, 
     if record is None:
         print(f'Error from server (NotFound): pods "{pod}" not found', file=sys.stderr)
         return 1
-    apps = [c["name"] for c in record.manifest.get("spec", {}).get("containers", [])]
-    inits = [c["name"] for c in record.manifest.get("spec", {}).get("initContainers", [])]
+    apps, inits, ephemeral = container_names(record.manifest)
     if container is None:
         container = apps[0]
-        if len(apps) + len(inits) > 1:
-            others = ", ".join(apps + [f"{n} (init)" for n in inits])
-            print(f'Defaulted container "{container}" out of: {others}', file=sys.stderr)
-    if container not in apps + inits:
+        if note := defaulted_note(apps, inits, ephemeral):
+            print(note, file=sys.stderr)
+    if container not in apps + inits + ephemeral:
         return _err(f'container {container} is not valid for pod {pod}')
     phase = record.status.get("phase")
     if phase in ("Succeeded", "Failed"):
@@ -89,7 +88,7 @@ def _interact(started: execute.Started) -> int:
     assert master is not None
     until = os.pidfd_open(started.init.pid)
     try:
-        with terminal.raw_mode(0), terminal.window_follower(master):
+        with terminal.raw_mode(0), terminal.window_follower(lambda rows, columns: set_size(master, rows, columns)):
             terminal.pump(master, lambda data: terminal.write_all(master, data), until=until)
     finally:
         os.close(until)

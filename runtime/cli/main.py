@@ -111,15 +111,40 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("--prefix", action="store_true", help="prefix each line with pod and container")
     _namespace(logs)
 
+    attach = commands.add_parser(
+        "attach", help="attach to a running container's terminal or stdin",
+        description="Attach to a running container: podbay attach POD [-c C] [-i] [-t]. Ctrl-P Ctrl-Q detaches.")
+    _stream_flags(attach, "the container's stdin is a terminal")
+
+    debug = commands.add_parser(
+        "debug", help="add an ephemeral debug container to a running pod",
+        description="Add an ephemeral container to a running pod, as kubectl debug does: "
+                    "podbay debug POD --image IMAGE [--target C] [-c NAME] [-it] [--profile P] [-- CMD...]")
+    debug.add_argument("pod", metavar="POD")
+    debug.add_argument("--image", default="", help="the debug container's image")
+    debug.add_argument("--target", default="", help="join this container's process namespace")
+    debug.add_argument("-c", "--container", default="", help="the debug container's name (default debugger-xxxxx)")
+    debug.add_argument("-i", "--stdin", action="store_true", help="keep its stdin open and attach to it")
+    debug.add_argument("-t", "--tty", action="store_true", help="give it a terminal (with -i)")
+    debug.add_argument("--profile", default="general",
+                       help="general (SYS_PTRACE), baseline, restricted, netadmin (NET_ADMIN, NET_RAW) or sysadmin "
+                            "(privileged), as kubectl's")
+    debug.add_argument("--env", action="append", default=[], metavar="K=V", help="an environment variable")
+    debug.add_argument("--image-pull-policy", default="", help="Always, IfNotPresent or Never")
+    debug.add_argument("--share-volumes", action="store_true",
+                       help="mount the target container's volumes at the same paths (podbay only)")
+    debug.add_argument("--rm", action="store_true", help="remove the container from the pod when it ends (podbay only)")
+    debug.add_argument("--attach", default="", metavar="NAME",
+                       help="attach again to the running ephemeral container NAME (podbay only)")
+    debug.add_argument("-q", "--quiet", action="store_true", help="no informational messages")
+    debug.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command and its arguments, after --")
+    _namespace(debug)
+
     execute = commands.add_parser(
         "exec", help="run a command in a running container",
         description="Run a command in a container of a running pod: podbay exec [-i] [-t] POD [-c C] -- CMD...")
-    execute.add_argument("-i", "--stdin", action="store_true", help="pass this command's stdin to the container")
-    execute.add_argument("-t", "--tty", action="store_true", help="give the command a terminal (with -i)")
-    execute.add_argument("-c", "--container", help="the container (default: the pod's first)")
-    execute.add_argument("pod", metavar="POD")
+    _stream_flags(execute, "give the command a terminal (with -i)")
     execute.add_argument("cmd", nargs="*", metavar="-- CMD", help="the command and its arguments, after --")
-    _namespace(execute)
 
     supervisor = commands.add_parser("supervisor", help="the per-user supervisor: status, stop")
     supervisor.add_argument("action", choices=("status", "stop"))
@@ -144,6 +169,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stream_flags(parser: argparse.ArgumentParser, tty_help: str) -> None:
+    """attach's and exec's: -i, -t, -c, the pod, the namespace."""
+    parser.add_argument("-i", "--stdin", action="store_true", help="pass this command's stdin to the container")
+    parser.add_argument("-t", "--tty", action="store_true", help=tty_help)
+    parser.add_argument("-c", "--container", help="the container (default: the pod's first)")
+    parser.add_argument("pod", metavar="POD")
+    _namespace(parser)
+
+
 def _paths(args: argparse.Namespace) -> Paths:
     from pathlib import Path  # noqa: PLC0415
 
@@ -157,11 +191,12 @@ def _paths(args: argparse.Namespace) -> Paths:
 def run(argv: Sequence[str]) -> int:
     parser = build_parser()
     argv, after = list(argv), []
-    if "exec" in argv and "--" in argv[argv.index("exec"):]:  # the command is everything after --, as kubectl's
-        split = argv.index("--", argv.index("exec"))
+    verb = next((word for word in ("exec", "debug") if word in argv), "")
+    if verb and "--" in argv[argv.index(verb):]:  # the command is everything after --, as kubectl's
+        split = argv.index("--", argv.index(verb))
         argv, after = argv[:split], argv[split + 1:]
     args = parser.parse_args(argv)
-    if args.command == "exec":
+    if args.command in ("exec", "debug"):
         args.cmd = after or args.cmd
     if args.command == "version":
         from podbay.runtime.version import __version__  # noqa: PLC0415 - lazy by design
@@ -181,6 +216,18 @@ def run(argv: Sequence[str]) -> int:
 
         return run_command(args.filename, args.rm, args.attach, _paths(args), args.rootfs, replace=args.replace,
                            wait=args.wait, timeout=args.timeout)
+    if args.command == "attach":
+        from podbay.runtime.cli.attach import attach_command  # noqa: PLC0415
+
+        return attach_command(_paths(args), args.pod, args.namespace, args.container, stdin=args.stdin,
+                              tty=args.tty)
+    if args.command == "debug":
+        from podbay.runtime.cli.debug import DebugOptions, debug_command  # noqa: PLC0415
+
+        return debug_command(_paths(args), args.pod, args.namespace, DebugOptions(
+            image=args.image, target=args.target, name=args.container, stdin=args.stdin, tty=args.tty,
+            profile=args.profile, env=args.env, command=args.cmd, share_volumes=args.share_volumes, remove=args.rm,
+            attach_to=args.attach, pull_policy=args.image_pull_policy, quiet=args.quiet))
     if args.command == "exec":
         from podbay.runtime.cli.exec import exec_command  # noqa: PLC0415
 

@@ -182,13 +182,24 @@ def delete_pods(paths: Paths, names: list[str], namespace: str | None, *, everyt
 # --- logs ------------------------------------------------------------------------------------
 
 
-def _container_names(manifest: dict[str, Any]) -> tuple[list[str], list[str]]:
+def container_names(manifest: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
+    """The app, init and ephemeral containers' names."""
     spec = manifest.get("spec", {})
-    return [c["name"] for c in spec.get("containers", [])], [c["name"] for c in spec.get("initContainers", [])]
+    return tuple([c["name"] for c in spec.get(key, [])]  # type: ignore[return-value]
+                 for key in ("containers", "initContainers", "ephemeralContainers"))
+
+
+def defaulted_note(apps: list[str], inits: list[str], ephemeral: list[str]) -> str:
+    """kubectl's note when -c is left out of a pod with several containers ("" when there is one)."""
+    if len(apps) + len(inits) + len(ephemeral) < 2:
+        return ""
+    others = ", ".join(apps + [f"{n} (init)" for n in inits] + [f"{n} (ephem)" for n in ephemeral])
+    return f'Defaulted container "{apps[0]}" out of: {others}'
 
 
 def _status_of(record: PodRecord, name: str) -> dict[str, Any]:
-    for entry in record.status.get("initContainerStatuses", []) + record.status.get("containerStatuses", []):
+    for entry in record.status.get("initContainerStatuses", []) + record.status.get("containerStatuses", []) + \
+            record.status.get("ephemeralContainerStatuses", []):
         if entry.get("name") == name:
             return dict(entry)
     return {}
@@ -206,18 +217,17 @@ def logs(paths: Paths, pod: str, namespace: str, container: str | None, *, follo
     record = store.pod(namespace, pod)
     if record is None:
         return _err(f'pods "{pod}" not found', 1)
-    apps, inits = _container_names(record.manifest)
+    apps, inits, ephemeral = container_names(record.manifest)
     if all_containers:
-        chosen = inits + apps
+        chosen = inits + apps + ephemeral
     elif container:
-        if container not in apps + inits:
+        if container not in apps + inits + ephemeral:
             return _err(f"container {container} is not valid for pod {pod}")
         chosen = [container]
     else:
         chosen = apps[:1]
-        if len(apps) + len(inits) > 1:
-            others = ", ".join(apps + [f"{n} (init)" for n in inits])
-            print(f'Defaulted container "{apps[0]}" out of: {others}', file=sys.stderr)
+        if note := defaulted_note(apps, inits, ephemeral):
+            print(note, file=sys.stderr)
     try:
         cutoff = time.time() - parse_duration(since) if since else None
     except ValueError as err:

@@ -18,7 +18,7 @@ import tty
 from collections.abc import Callable, Iterator
 from types import FrameType
 
-from podbay.runtime.process.console import get_size, set_size
+from podbay.runtime.process.console import get_size
 
 DETACH_KEYS = b"\x10\x11"  # ctrl-p ctrl-q, as docker, podman and kubectl attach
 CHUNK = 65536
@@ -56,11 +56,11 @@ def raw_mode(fd: int = 0) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def window_follower(master: int, source: int = 0) -> Iterator[None]:
-    """Copy the local window size onto the container's pty now and on every SIGWINCH."""
+def window_follower(apply: Callable[[int, int], None], source: int = 0) -> Iterator[None]:
+    """Give the local window size (rows, columns) to ``apply`` now and on every SIGWINCH."""
     def resize(_number: int = 0, _frame: FrameType | None = None) -> None:
         with contextlib.suppress(OSError):
-            set_size(master, *terminal_size(source, 1))
+            apply(*terminal_size(source, 1))
 
     resize()
     previous = signal.signal(signal.SIGWINCH, resize)

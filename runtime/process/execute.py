@@ -65,8 +65,11 @@ def spawn(pid: int, process: dict[str, Any], args: list[str], what: str,
     With ``terminal`` (rows, columns) the command gets a new pty of the container's devpts as its
     controlling terminal and stdio; ``stdio`` then only serves the init."""
     fds = namespace_fds(pid)
+    env = list(process.get("env", []))
+    if terminal and not any(entry.startswith("TERM=") for entry in env):
+        env.append("TERM=xterm")  # as containerd's exec with a terminal
     plan = {"exec": True, "userns": False, "join": fds,
-            "process": {**process, "args": list(args), "terminal": list(terminal) if terminal else None}}
+            "process": {**process, "args": list(args), "env": env, "terminal": list(terminal) if terminal else None}}
     try:
         init, channel = spawn_init(plan, HOST, what, stdio=stdio, pass_fds=tuple(fds.values()))
     finally:

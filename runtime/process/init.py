@@ -16,6 +16,7 @@ Sync points, numbered on both sides (the launcher's are in launcher.py)::
      (4) <----------------------------------- "pid" {host pid}; exit(0)          /sys, masks, pivot_root,
                                                                                  user, caps, nnp, seccomp
      (5) <-------------------------------------------------------------------- "log" {message} (any number)
+    (5a) <-------------------------------------------------------------------- "pty" [master fd] (tty: true)
      (6) <-------------------------------------------------------------------- "error" {stage, errno} + exit(255)
          or end of file: the channel is close-on-exec, so EOF means execve succeeded.
 """
@@ -262,7 +263,12 @@ def _container(channel: Channel, plan: dict[str, Any]) -> NoReturn:
     if plan["rootfs"]["readonly"]:
         Stage.name = "read-only root"
         rootfs.remount_readonly("/")
-
+    if process.get("terminal"):  # tty: true, a pty of the container's own devpts (mounted above)
+        Stage.name = "terminal"
+        master, slave = console.open_pair(*process["terminal"])
+        channel.send_fds("pty", [master])  # (5a): the supervisor keeps it for the log and attach
+        os.close(master)
+        console.become_controlling(slave)
     _become_process(process)
 
 

@@ -48,6 +48,7 @@ class Launch:
     plan: dict[str, object] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     pid: int = 0
+    terminal: int = -1  # tty: true: the pty master the init sent (its holder closes it)
 
 
 def find_image(store: ImageStore, container: Container) -> ImageRecord:
@@ -168,8 +169,10 @@ def start(launch: Launch, stdin: Stdio, stdout: Stdio, stderr: Stdio, on_log: ob
                               "creating the container")
         launch.pid = int(message["pid"])
         init.wait()
-        while (message := channel.recv("log", timeout=HANDSHAKE_TIMEOUT)) is not None:  # (5)
-            if callable(on_log):
+        while (message := channel.recv("log", "pty", timeout=HANDSHAKE_TIMEOUT)) is not None:  # (5), (5a)
+            if message["kind"] == "pty":
+                launch.terminal = int(message["fds"][0])
+            elif callable(on_log):
                 on_log(f"container {name}: {message['message']}")
         started = True
         return launch.pid
@@ -184,6 +187,9 @@ def start(launch: Launch, stdin: Stdio, stdout: Stdio, stderr: Stdio, on_log: ob
             init.wait()
         if not started:
             kill_and_reap(launch)
+            if launch.terminal >= 0:
+                os.close(launch.terminal)
+                launch.terminal = -1
 
 
 def kill_and_reap(launch: Launch) -> None:

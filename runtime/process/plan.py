@@ -103,6 +103,8 @@ def container_env(container: Container, image: ImageConfig, hostname: str,
         merged[name] = value
     merged.setdefault("PATH", DEFAULT_PATH)
     merged["HOSTNAME"] = hostname
+    if container.tty:
+        merged["TERM"] = "xterm"  # as containerd gives a container with a terminal
     merged.update(own)
     return [f"{k}={v}" for k, v in merged.items()]
 
@@ -346,6 +348,7 @@ def build(pod: Pod, container: Container, image: ImageConfig, *, layers_dir: Pat
             "capabilities": sorted(CAPABILITY_NUMBERS[c] for c in caps),
             "no_new_privs": not privileged and allow_escalation is not True,
             "seccomp": seccomp_hex,
+            "terminal": [24, 80] if container.tty else None,  # attach resizes it
         },
     }
     return Plan(data, warnings)

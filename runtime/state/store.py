@@ -165,9 +165,12 @@ class StateStore:
                              json.dumps(record.status), json.dumps(record.runtime), now, now))
         record.created = record.updated = now
 
-    def update(self, uid: str, *, status: dict[str, Any] | None = None,
-               runtime: dict[str, Any] | None = None) -> None:
+    def update(self, uid: str, *, status: dict[str, Any] | None = None, runtime: dict[str, Any] | None = None,
+               manifest: dict[str, Any] | None = None) -> None:
         with self.transaction():
+            if manifest is not None:  # the ephemeralContainers subresource: the one change a pod's spec takes
+                self.db.execute("UPDATE pods SET manifest = ?, updated = ? WHERE uid = ?",
+                                (json.dumps(manifest), time.time(), uid))
             if status is not None:
                 self.db.execute("UPDATE pods SET status = ?, updated = ? WHERE uid = ?",
                                 (json.dumps(status), time.time(), uid))

@@ -101,7 +101,8 @@ def resume(worker: PodWorker, runtime: dict[str, Any]) -> None:
             worker.event("Warning", "PodbayWarning", f"address {sandbox.lease.address} was given to another pod "
                                                      "while podbay's supervisor was down")
     status = worker.adopted_status
-    by_name = {s["name"]: s for s in status.get("initContainerStatuses", []) + status.get("containerStatuses", [])}
+    by_name = {s["name"]: s for key in ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses")
+               for s in status.get(key, [])}
     worker.initialized = any(c["type"] == "Initialized" and c["status"] == "True"
                              for c in status.get("conditions", []))
     worker.conditions = list(status.get("conditions", []))
@@ -170,7 +171,7 @@ def lost(supervisor: Supervisor, record: PodRecord) -> None:
                 os.kill(pid, signal.SIGKILL)
     remove_folders(supervisor, record)
     status = dict(record.status)
-    for key in ("initContainerStatuses", "containerStatuses"):
+    for key in ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses"):
         for entry in status.get(key, []):
             if "running" in entry.get("state", {}):
                 entry["state"] = {"terminated": {"exitCode": UNKNOWN_EXIT, "reason": "ContainerStatusUnknown",

@@ -7,6 +7,7 @@ import contextlib
 import os
 import select
 import signal
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,9 +17,11 @@ from typing import Any
 from podbay.runtime.lifecycle.status import now_text
 from podbay.runtime.logs.cri import read_lines
 from podbay.runtime.process import launcher
+from podbay.runtime.process.console import set_size
 from podbay.runtime.process.plan import TERMINATION_LOG
 from podbay.runtime.spec.pod import Container
-from podbay.runtime.supervisor.logsink import LogSink
+from podbay.runtime.supervisor import attach
+from podbay.runtime.supervisor.logsink import Attached, LogPump, LogSink
 from podbay.runtime.supervisor.probes import ProbeWorker
 
 MESSAGE_LIMIT = 4096  # the kubelet reads at most this much of terminationMessagePath
@@ -46,6 +49,10 @@ class ContainerRun:
     probes: list[ProbeWorker] = field(default_factory=list)
     exited: threading.Event = field(default_factory=threading.Event)
     stopping: bool = False  # podbay is stopping it (termination, a failed probe or postStart hook)
+    stdin_write: int = -1  # stdin: true without a tty: our end of the run's stdin pipe
+    stdin_used: bool = False  # stdinOnce: an attach session has had it
+    remove_on_exit: bool = False  # an ephemeral container started with `podbay debug --rm`
+    input_lock: threading.Lock = field(default_factory=threading.Lock)  # input vs closing its descriptors
 
     @property
     def name(self) -> str:
@@ -145,6 +152,64 @@ class ContainerRun:
         if self.pidfd >= 0:
             os.close(self.pidfd)
         self.pid, self.pidfd = 0, -1
+
+    # --- attach ------------------------------------------------------------------------------
+
+    def attach(self, conn: socket.socket, stdin: bool) -> None:
+        """One ``podbay attach`` session, in the caller's thread until it detaches or the run ends: the
+        output comes from the log pump (LogSink.attached), the input goes to the terminal or stdin."""
+        session = Attached(conn)
+        with self.sink.lock:
+            self.sink.attached.append(session)
+        try:
+            while (got := attach.read_frame(conn)) is not None:
+                kind, data = got
+                with contextlib.suppress(OSError):  # the run ended under us: its descriptors are gone
+                    if kind == attach.STDIN and stdin:
+                        self._input(data)
+                    elif kind == attach.RESIZE and self.sink.terminal >= 0:
+                        rows, columns = (int(part) for part in data.split())
+                        set_size(self.sink.terminal, rows, columns)
+                    elif kind == attach.CLOSE_STDIN and stdin:
+                        self.close_stdin()
+        finally:
+            with self.sink.lock:
+                if session in self.sink.attached:
+                    self.sink.attached.remove(session)
+            if stdin:
+                self.stdin_used = True
+                if self.spec.stdin_once:  # the kubelet's stdinOnce: the first session's end closes stdin
+                    self.close_stdin()
+
+    def _input(self, data: bytes) -> None:
+        with self.input_lock:
+            target = self.sink.terminal if self.sink.terminal >= 0 else self.stdin_write
+            view = memoryview(data)
+            while target >= 0 and view:
+                view = view[os.write(target, view):]
+
+    def close_stdin(self) -> None:
+        with self.input_lock:
+            if self.stdin_write >= 0:
+                os.close(self.stdin_write)
+                self.stdin_write = -1
+
+    def close_streams(self, pump: LogPump) -> None:
+        """After the run: its terminal and stdin are closed (a new run gets new ones)."""
+        self.close_stdin()
+        master = pump.unwatch_terminal(self.sink)
+        if master >= 0:
+            with self.input_lock:
+                os.close(master)
+
+    def end_sessions(self, code: int) -> None:
+        """The run is over (its output drained): every attached session gets its exit code and is closed."""
+        with self.sink.lock:
+            sessions, self.sink.attached = self.sink.attached, []
+        for session in sessions:
+            with contextlib.suppress(OSError):
+                session.conn.sendall(attach.frame(attach.EXIT, str(code).encode()))
+                session.conn.shutdown(socket.SHUT_RDWR)
 
     def termination_message(self, code: int) -> str:
         """terminationMessagePath's content; with FallbackToLogsOnError and a failure, the log's tail."""

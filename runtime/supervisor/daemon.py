@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import fcntl
 import json
 import os
@@ -31,7 +32,8 @@ from podbay.runtime.paths import Paths
 from podbay.runtime.pod.config import PodObjects
 from podbay.runtime.process.liveness import start_time
 from podbay.runtime.spec.loader import load_text
-from podbay.runtime.spec.pod import Pod, meta_of
+from podbay.runtime.spec.pod import Pod, meta_of, spec_of
+from podbay.runtime.spec.schema import encode
 from podbay.runtime.state.store import PodRecord, StateError, StateStore
 from podbay.runtime.supervisor import adopt, protocol
 from podbay.runtime.supervisor.keeper import Keeper, KeeperError
@@ -137,11 +139,62 @@ class Supervisor:
         if op == "stop":
             self.stopping.set()
             return {}
+        if op == "debug":
+            return self._debug(request)
         raise protocol.RequestError(f"unknown request {op!r}")
+
+    def _live_worker(self, namespace: str, name: str) -> tuple[PodRecord, PodWorker]:
+        record = self.store.pod(namespace, name)
+        if record is None:
+            raise protocol.RequestError(f'pods "{name}" not found', code="NotFound")
+        with self.lock:
+            worker = self.workers.get(record.uid)
+        if worker is None or worker.finished or worker.sandbox is None:
+            phase = record.status.get("phase", "Unknown")
+            raise protocol.RequestError(f"pod {name} is not running (phase {phase})", code="BadRequest")
+        return record, worker
+
+    def _debug(self, request: dict[str, Any]) -> dict[str, Any]:
+        """kubectl debug's PATCH of the ephemeralcontainers subresource, then the kubelet's start."""
+        namespace, name = str(request.get("namespace", "default")), str(request["name"])
+        record, worker = self._live_worker(namespace, name)
+        manifest = copy.deepcopy(record.manifest)
+        manifest.setdefault("spec", {}).setdefault("ephemeralContainers", []).append(request["container"])
+        try:
+            pod, _ = decode([manifest, *worker.objects_data])
+        except protocol.RequestError as err:
+            raise protocol.RequestError(str(err).replace("the pod is invalid", f'Pod "{name}" is invalid', 1)) \
+                from err
+        added = spec_of(pod).ephemeral_containers[-1]
+        manifest["spec"]["ephemeralContainers"][-1] = encode(added)
+        error = worker.add_ephemeral(added, manifest, bool(request.get("remove")))
+        if error:
+            raise protocol.RequestError(error)
+        return {"container": added.name}
+
+    def attach(self, conn: socket.socket, request: dict[str, Any]) -> None:
+        """``podbay attach``: the reply, then the session's frames on the same connection (attach.py)."""
+        namespace, name = str(request.get("namespace", "default")), str(request["name"])
+        try:
+            _, worker = self._live_worker(namespace, name)
+            container = str(request.get("container", ""))
+            run = next((r for r in worker.runs if r.name == container), None)
+            if run is None:
+                raise protocol.RequestError(f"container {container} is not valid for pod {name}", code="BadRequest")
+            if not run.running:
+                raise protocol.RequestError(f"container {container} is not running", code="BadRequest")
+        except protocol.RequestError as err:
+            protocol.send(conn, {"ok": False, "error": str(err), "code": err.code})
+            return
+        protocol.send(conn, {"ok": True, "tty": run.spec.tty, "stdin": run.spec.stdin})
+        run.attach(conn, bool(request.get("stdin")) and run.spec.stdin)
 
     def _run(self, request: dict[str, Any]) -> dict[str, Any]:
         pod, objects = decode(request["objects"])
         meta = meta_of(pod)
+        if spec_of(pod).ephemeral_containers:
+            raise protocol.RequestError(f'Pod "{meta.name}" is invalid: spec.ephemeralContainers: Forbidden: '
+                                        "cannot be set on create")
         namespace = meta.namespace or "default"
         existing = self.store.pod(namespace, meta.name)
         if existing is not None:
@@ -246,6 +299,9 @@ class Supervisor:
             try:
                 request = protocol.receive(conn)
                 if request is None:
+                    return
+                if request.get("op") == "attach":  # the connection becomes the session's stream
+                    self.attach(conn, request)
                     return
                 reply = {"ok": True, **self.handle(request)}
             except protocol.RequestError as err:

@@ -13,17 +13,20 @@ import contextlib
 import fcntl
 import os
 import selectors
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from podbay.runtime.logs.cri import DEFAULT_MAX_FILES, DEFAULT_MAX_SIZE, LogWriter
+from podbay.runtime.supervisor.attach import OUTPUT_KINDS, frame
 
 CHUNK = 1024 * 1024
 HELD_LIMIT = 4 * 1024 * 1024
 PIPE_SIZE = 1024 * 1024
 COALESCE_SECONDS = 0.002
+SEND_TIMEOUT = 2.0
 
 
 def log_limits() -> tuple[int, int]:
@@ -42,6 +45,8 @@ class LogSink:
     lock: threading.Lock = field(default_factory=threading.Lock)
     writer: LogWriter | None = None
     held: list[tuple[str, bytes]] = field(default_factory=list)  # read while no run's file was open
+    terminal: int = -1  # tty: true: the current run's pty master, read as its stdout
+    attached: list[Attached] = field(default_factory=list)  # attach sessions that get the output too
 
     @classmethod
     def create(cls) -> LogSink:
@@ -58,7 +63,10 @@ class LogSink:
         return [*self.stdout, *self.stderr]
 
     def streams(self) -> dict[int, str]:
-        return {self.stdout[0]: "stdout", self.stderr[0]: "stderr"}
+        streams = {self.stdout[0]: "stdout", self.stderr[0]: "stderr"}
+        if self.terminal >= 0:
+            streams[self.terminal] = "stdout"
+        return streams
 
     def open(self, path: Path) -> None:
         with self.lock:
@@ -70,15 +78,22 @@ class LogSink:
                 self.writer.write(stream, data)
             self.held.clear()
 
-    def read(self, fd: int) -> None:
+    def read(self, fd: int) -> bool:
+        """Whatever is there; False once ``fd`` is done (a pty master whose terminal was closed)."""
         with self.lock:
-            self._read(fd, self.streams()[fd])
+            try:
+                self._read(fd, self.streams()[fd])
+            except OSError:  # EIO: the run's terminal is gone; the pod worker closes the master
+                return False
+            return True
 
     def _read(self, fd: int, stream: str) -> bool:
         try:
             data = os.read(fd, CHUNK)
         except BlockingIOError:
             return False
+        if data and self.attached:
+            self.attached = [session for session in self.attached if session.send(stream, data)]
         if data and self.writer is not None:
             self.writer.write(stream, data)
         elif data and sum(len(d) for _, d in self.held) < HELD_LIMIT:
@@ -89,8 +104,9 @@ class LogSink:
         """The run ended: what is left in the pipes is its, and its file is complete."""
         with self.lock:
             for fd, stream in self.streams().items():
-                while self._read(fd, stream):
-                    pass
+                with contextlib.suppress(OSError):  # EIO: the terminal is drained
+                    while self._read(fd, stream):
+                        pass
             if self.writer is not None:
                 self.writer.close()
                 self.writer = None
@@ -105,6 +121,22 @@ class LogSink:
         self.stdout, self.stderr = (-1, -1), (-1, -1)
 
 
+class Attached:
+    """One ``podbay attach`` session's socket: the container's output, framed (attach.py)."""
+
+    def __init__(self, conn: socket.socket) -> None:
+        self.conn = conn
+        conn.settimeout(SEND_TIMEOUT)
+
+    def send(self, stream: str, data: bytes) -> bool:
+        """False once the session is gone or too slow to keep (the container must never wait on it)."""
+        try:
+            self.conn.sendall(frame(OUTPUT_KINDS[stream], data))
+        except OSError:
+            return False
+        return True
+
+
 class LogPump(threading.Thread):
     """Reads every sink's pipes as data comes; sinks are added and removed from other threads."""
 
@@ -114,26 +146,43 @@ class LogPump(threading.Thread):
         self.wake_read, self.wake_write = os.pipe()
         os.set_blocking(self.wake_read, False)
         self.selector.register(self.wake_read, selectors.EVENT_READ)
-        self.pending: list[tuple[bool, LogSink]] = []
+        self.pending: list[tuple[bool, LogSink, list[int]]] = []
         self.lock = threading.Lock()
         self.removed = threading.Condition(self.lock)
 
     def add(self, sink: LogSink) -> None:
-        with self.lock:
-            self.pending.append((True, sink))
-        os.write(self.wake_write, b"x")
+        self._change(True, sink, list(sink.streams()))
 
     def remove(self, sink: LogSink) -> None:
         """Returns once the pump no longer watches the sink's descriptors (they may be closed then)."""
+        self._change(False, sink, list(sink.streams()), wait=True)
+
+    def watch_terminal(self, sink: LogSink, master: int) -> None:
+        """A run's pty master, read as its stdout until ``unwatch_terminal``."""
+        with sink.lock:
+            sink.terminal = master
+        self._change(True, sink, [master])
+
+    def unwatch_terminal(self, sink: LogSink) -> int:
+        """Stop reading the run's terminal; returns its master for the caller to close (-1 if none)."""
+        with sink.lock:
+            master, sink.terminal = sink.terminal, -1
+        if master >= 0:
+            self._change(False, sink, [master], wait=True)
+        return master
+
+    def _change(self, adding: bool, sink: LogSink, fds: list[int], *, wait: bool = False) -> None:
         with self.lock:
-            self.pending.append((False, sink))
+            entry = (adding, sink, fds)
+            self.pending.append(entry)
             os.write(self.wake_write, b"x")
-            self.removed.wait_for(lambda: all(s is not sink for _, s in self.pending), timeout=10)
+            if wait:
+                self.removed.wait_for(lambda: all(e is not entry for e in self.pending), timeout=10)
 
     def _apply(self) -> None:
         with self.lock:
-            for adding, sink in self.pending:
-                for fd in sink.streams():
+            for adding, sink, fds in self.pending:
+                for fd in fds:
                     if adding:
                         self.selector.register(fd, selectors.EVENT_READ, sink)
                     else:
@@ -148,9 +197,10 @@ class LogPump(threading.Thread):
             for key, _ in self.selector.select():
                 if key.fd == self.wake_read:
                     woken = True
-                else:
-                    key.data.read(key.fd)
+                elif key.data.read(key.fd):
                     read = True
+                else:
+                    self.selector.unregister(key.fd)
             if read:  # let output gather: fewer, bigger reads leave the CPU to a fast writer (1 MiB pipes)
                 time.sleep(COALESCE_SECONDS)
             if woken:  # after the reads: a sink removed now has no event left in this round

@@ -41,7 +41,7 @@ from podbay.runtime.pod.config import PodObjects
 from podbay.runtime.pod.unenforced import unenforced
 from podbay.runtime.process import launcher
 from podbay.runtime.process.plan import PodContext
-from podbay.runtime.spec.pod import Container, LifecycleHandler, Pod, meta_of, spec_of
+from podbay.runtime.spec.pod import Container, EphemeralContainer, LifecycleHandler, Pod, meta_of, spec_of
 from podbay.runtime.supervisor import adopt
 from podbay.runtime.supervisor.container import UNKNOWN_EXIT, ContainerRun
 from podbay.runtime.supervisor.logsink import LogSink
@@ -76,6 +76,17 @@ class Delete:
     done: threading.Event
 
 
+@dataclass
+class AddEphemeral:
+    """``podbay debug``: a validated ephemeral container to add and start (``remove``: --rm)."""
+
+    container: EphemeralContainer
+    manifest: dict[str, Any]  # the pod's manifest with it added
+    remove: bool
+    done: threading.Event
+    error: str = ""
+
+
 def stop_signal(container: Container, launch: launcher.Launch | None) -> int:
     """lifecycle.stopSignal, else the image's STOPSIGNAL, else SIGTERM."""
     name = (container.lifecycle.stop_signal if container.lifecycle else "") or (
@@ -106,7 +117,7 @@ class PodWorker:
         self.supervisor, self.pod, self.objects = supervisor, pod, objects
         self.spec = spec_of(pod)
         self.uid, self.name, self.namespace = meta.uid, meta.name, meta.namespace or "default"
-        self.events: queue.Queue[Exited | ProbeResult | Delete | None] = queue.Queue()
+        self.events: queue.Queue[Exited | ProbeResult | Delete | AddEphemeral | None] = queue.Queue()
         self.sandbox: pod_sandbox.Sandbox | None = None
         self.backoff = CrashLoopBackoff.from_environment()
         self.log_root = supervisor.paths.data_dir / "logs" / f"{self.namespace}_{self.name}_{self.uid}"
@@ -119,6 +130,8 @@ class PodWorker:
                 run.initial_status(container.image, "PodInitializing" if self.spec.init_containers else
                                    "ContainerCreating")
                 self.runs.append(run)
+        for debug in self.spec.ephemeral_containers:  # added by `podbay debug` before a supervisor restart
+            self._ephemeral_run(debug, sinks[debug.name] if sinks else LogSink.create())
         self.initialized = not self.spec.init_containers
         self.finished = False  # every container is done and the sandbox released
         self.failure: tuple[str, str] | None = None  # (reason, message) that failed the whole pod
@@ -158,9 +171,9 @@ class PodWorker:
         self.events.put(Delete(grace, done))
         return done
 
-    def _context(self) -> PodContext:
+    def _context(self, join: dict[str, int] | None = None) -> PodContext:
         assert self.sandbox is not None
-        return PodContext(self.sandbox.mapping, dict(self.sandbox.fds), self.sandbox.etc_files,
+        return PodContext(self.sandbox.mapping, {**self.sandbox.fds, **(join or {})}, self.sandbox.etc_files,
                           self.sandbox.volumes.sources, self.objects, pod_ip=self.sandbox.pod_ip)
 
     def _sockets(self) -> handlers.SocketFactory:
@@ -253,8 +266,10 @@ class PodWorker:
             times.append(self.deadline)
         return max(min(times) - now, 0.01) if times else None
 
-    def _handle(self, item: Exited | ProbeResult | Delete) -> None:
-        if isinstance(item, Delete):
+    def _handle(self, item: Exited | ProbeResult | Delete | AddEphemeral) -> None:
+        if isinstance(item, AddEphemeral):
+            self._add_ephemeral(item)
+        elif isinstance(item, Delete):
             self.deleting = item
             self.deleting_since = pod_status.now_text()
             self.supervisor.record_runtime(self)
@@ -275,6 +290,8 @@ class PodWorker:
             return
         now = time.monotonic()
         for run in self.runs:
+            if run.kind == "ephemeral":  # started once by `podbay debug`, never restarted
+                continue
             if run.kind == "init":
                 if run.succeeded or self.initialized:
                     continue
@@ -303,10 +320,14 @@ class PodWorker:
     def _start(self, run: ContainerRun) -> None:
         if run.launch is not None:
             self._discard(run)
+        join: dict[str, int] = {}
         try:
-            launch = launcher.prepare(self.pod, run.spec, self.supervisor.paths, self._context(),
+            join = self._target_namespace(run)
+            launch = launcher.prepare(self.pod, run.spec, self.supervisor.paths, self._context(join),
                                       self.supervisor.rootfs_mode)
         except launcher.LaunchError as err:
+            for fd in join.values():
+                os.close(fd)
             run.set_waiting(_waiting_reason(str(err)), str(err))
             self.event("Warning", "Failed", f"Error: {err}")
             run.next_start = time.monotonic() + self.backoff.exited(run.name, time.monotonic(), 0) + 1
@@ -316,17 +337,30 @@ class PodWorker:
         self.event("Normal", "Pulled", f'Container image "{run.spec.image}" already present on machine')
         run.sink.open(run.log_path(run.runs))
         self.event("Normal", "Created", f"Created container: {run.name}")
+        stdin_read = -1
+        if run.spec.stdin and not run.spec.tty:  # attach's input; with a tty it goes to the terminal
+            stdin_read, run.stdin_write = os.pipe()
+            os.set_inheritable(run.stdin_write, False)
         try:
             with open("/dev/null", "rb") as devnull:
-                pid = launcher.start(launch, devnull, run.sink.stdout[1], run.sink.stderr[1],
-                                     on_log=lambda text: self.event("Normal", "PodbayLog", text))
+                pid = launcher.start(launch, stdin_read if stdin_read >= 0 else devnull, run.sink.stdout[1],
+                                     run.sink.stderr[1], on_log=lambda text: self.event("Normal", "PodbayLog", text))
         except launcher.LaunchError as err:
+            run.close_stdin()
             run.count_run()
             run.set_terminated(128, "ContainerCannotRun", str(err))
             run.sink.finish()
             self.event("Warning", "Failed", f"Error: {err}")
             self.after_exit(run, 0.0)
             return
+        finally:
+            if stdin_read >= 0:
+                os.close(stdin_read)
+            for fd in join.values():
+                os.close(fd)
+        if launch.terminal >= 0:
+            self.supervisor.pump.watch_terminal(run.sink, launch.terminal)
+            launch.terminal = -1
         run.set_running(launch)
         run.started_at = time.monotonic()
         run.stopping = False
@@ -385,11 +419,80 @@ class PodWorker:
             grace = self.grace if grace is None else grace
             self._stop_runs([run], time.monotonic() + grace, announce=False)
 
+    # --- ephemeral containers ----------------------------------------------------------------
+
+    def add_ephemeral(self, container: EphemeralContainer, manifest: dict[str, Any], remove: bool) -> str:
+        """From a request thread: the worker adds and starts it; returns an error text or ""."""
+        item = AddEphemeral(container, manifest, remove, threading.Event())
+        self.events.put(item)
+        if not item.done.wait(launcher.HANDSHAKE_TIMEOUT + 30):
+            return f"pod {self.name}: the debug container did not start in time"
+        return item.error
+
+    def _ephemeral_run(self, container: EphemeralContainer, sink: LogSink) -> ContainerRun:
+        run = ContainerRun(container, "ephemeral", sink, self.log_root / container.name)
+        run.initial_status(container.image, "ContainerCreating")
+        self.runs.append(run)
+        return run
+
+    def _add_ephemeral(self, item: AddEphemeral) -> None:
+        try:
+            if self.finished or self.deleting is not None or self.sandbox is None:
+                item.error = f"pod {self.name} is not running: an ephemeral container cannot be added"
+                return
+            run = self._ephemeral_run(item.container, LogSink.create())
+            run.remove_on_exit = item.remove
+            mapping = self.sandbox.mapping
+            if os.geteuid() == 0 and not mapping.identity:
+                for fd in run.sink.fds:
+                    os.fchown(fd, mapping.to_host(0), mapping.to_host(0, group=True))
+            self.supervisor.pump.add(run.sink)
+            self.spec.ephemeral_containers.append(item.container)
+            self.supervisor.store.update(self.uid, manifest=item.manifest)
+            self.supervisor.keep()
+            self._start(run)
+            self._publish()
+        finally:
+            item.done.set()
+
+    def _target_namespace(self, run: ContainerRun) -> dict[str, int]:
+        """--target: the target container's pid namespace, for the debug container to join."""
+        target = getattr(run.spec, "target_container_name", "")
+        if not target:
+            return {}
+        running = next((r for r in self.runs if r.name == target and r.running), None)
+        if running is None:
+            raise launcher.LaunchError(f"container {run.name}: the target container {target} is not running")
+        try:
+            return {"pid": os.open(f"/proc/{running.pid}/ns/pid", os.O_RDONLY | os.O_CLOEXEC)}
+        except OSError as err:
+            raise launcher.LaunchError(f"container {run.name}: the target container {target}: {err}") from err
+
+    def _remove_ephemeral(self, run: ContainerRun) -> None:
+        """--rm: the finished debug container leaves the pod's spec, status and logs."""
+        self._discard(run)
+        self.supervisor.pump.remove(run.sink)
+        run.sink.close()
+        self.runs.remove(run)
+        self.spec.ephemeral_containers[:] = [c for c in self.spec.ephemeral_containers if c.name != run.name]
+        record = self.supervisor.store.pod(self.namespace, self.name)
+        if record is not None:
+            manifest = copy.deepcopy(record.manifest)
+            spec = manifest.get("spec", {})
+            spec["ephemeralContainers"] = [c for c in spec.get("ephemeralContainers", []) if c.get("name") != run.name]
+            if not spec["ephemeralContainers"]:
+                del spec["ephemeralContainers"]
+            self.supervisor.store.update(self.uid, manifest=manifest)
+        shutil.rmtree(run.log_dir, ignore_errors=True)
+        self.supervisor.record_runtime(self)
+        self.supervisor.keep()
+
     # --- exits and restarts ------------------------------------------------------------------
 
     def _exited(self, run: ContainerRun, code: int | None) -> None:
         ran_for = time.monotonic() - run.started_at
         run.sink.finish()
+        run.close_streams(self.supervisor.pump)
         run.ended()
         if code is None:
             run.set_terminated(UNKNOWN_EXIT, "ContainerStatusUnknown", "podbay's supervisor was restarted while "
@@ -399,12 +502,17 @@ class PodWorker:
             reason = terminated_reason(code)
             run.set_terminated(code, reason, run.termination_message(code), signal_number)
         self.supervisor.record_runtime(self)
+        run.end_sessions(run.last_exit if run.last_exit is not None else UNKNOWN_EXIT)
         self.after_exit(run, ran_for)
 
     def after_exit(self, run: ContainerRun, ran_for: float) -> None:
         """Schedule the next run when the policy restarts this container: at once the first time, then
         after the crash-loop backoff (a regular init container runs again only after a failure)."""
         if self.deleting is not None or self.finished:
+            return
+        if run.kind == "ephemeral":
+            if run.remove_on_exit:
+                self._remove_ephemeral(run)
             return
         policy = "Always" if run.kind == "sidecar" else self.spec.restart_policy
         if run.kind == "init" and policy == "Always":
@@ -503,8 +611,7 @@ class PodWorker:
         """App and init containers together, then sidecars one by one in reverse order, all within one
         grace period (the kubelet's budget for the whole pod); then their folders go."""
         deadline = time.monotonic() + grace
-        if apps:
-            self._stop_runs([r for r in self.runs if r.kind != "sidecar"], deadline)
+        self._stop_runs([r for r in self.runs if r.kind != "sidecar" and (apps or r.kind == "ephemeral")], deadline)
         for run in reversed([r for r in self.runs if r.kind == "sidecar"]):
             self._stop_runs([run], deadline)
         for run in self.runs:
@@ -540,8 +647,9 @@ class PodWorker:
     # --- status ------------------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
-        init_statuses = [run.status for run in self.runs if run.kind != "app"]
+        init_statuses = [run.status for run in self.runs if run.kind in ("init", "sidecar")]
         statuses = [run.status for run in self.runs if run.kind == "app"]
+        ephemeral = [run.status for run in self.runs if run.kind == "ephemeral"]
         phase = pod_status.phase(self.spec, init_statuses, statuses)
         if self.failure is not None:
             phase = "Failed"
@@ -560,6 +668,8 @@ class PodWorker:
         if init_statuses:
             result["initContainerStatuses"] = init_statuses
         result["containerStatuses"] = statuses
+        if ephemeral:
+            result["ephemeralContainerStatuses"] = ephemeral
         return result
 
     def _publish(self) -> None:

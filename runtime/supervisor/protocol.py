@@ -98,6 +98,40 @@ def _start(paths: Paths) -> None:
 
 def call(paths: Paths, request: dict[str, Any], *, start: bool = True) -> dict[str, Any]:
     """Send one request and return the answer's fields; raises RequestError when it is refused."""
+    conn = _connection(paths, start)
+    with conn:
+        send(conn, request)
+        answer = receive(conn)
+    return _checked(paths, answer)
+
+
+def open_session(paths: Paths, request: dict[str, Any]) -> tuple[socket.socket, dict[str, Any]]:
+    """A request whose connection goes on as a stream (attach): the socket, and the answer's fields."""
+    conn = _connection(paths, start=False)
+    try:
+        send(conn, request)
+        line = b""
+        while not line.endswith(b"\n"):  # byte by byte: what follows the answer is the stream's
+            byte = conn.recv(1)
+            if not byte:
+                break
+            line += byte
+        return conn, _checked(paths, json.loads(line) if line.strip() else None)
+    except BaseException:
+        conn.close()
+        raise
+
+
+def _checked(paths: Paths, answer: dict[str, Any] | None) -> dict[str, Any]:
+    if answer is None:
+        raise SupervisorError("podbay's supervisor closed the connection without an answer (see "
+                              f"{folder(paths) / 'supervisor.log'})")
+    if not answer.pop("ok", False):
+        raise RequestError(str(answer.get("error", "refused")), str(answer.get("code", "Invalid")))
+    return answer
+
+
+def _connection(paths: Paths, start: bool) -> socket.socket:
     conn = _connect(paths)
     if conn is None:
         if not start:
@@ -110,15 +144,7 @@ def call(paths: Paths, request: dict[str, Any], *, start: bool = True) -> dict[s
                 conn = _connect(paths)
         if conn is None:
             raise SupervisorError(f"podbay's supervisor does not answer on {socket_path(paths)}")
-    with conn:
-        send(conn, request)
-        answer = receive(conn)
-    if answer is None:
-        raise SupervisorError("podbay's supervisor closed the connection without an answer (see "
-                              f"{folder(paths) / 'supervisor.log'})")
-    if not answer.pop("ok", False):
-        raise RequestError(str(answer.get("error", "refused")), str(answer.get("code", "Invalid")))
-    return answer
+    return conn
 
 
 def running(paths: Paths) -> int:

@@ -3,6 +3,7 @@
  *   probe ATTEMPT [ARG]   tries one escape, prints "denied ERRNO" (exit 0) or "allowed" (exit 1)
  *   probe list            prints every attempt's name
  *   probe ids             prints "uid euid gid egid"
+ *   probe pause           waits for a signal, forever (an app whose image has nothing else)
  *   probe udp-echo PORT   answers one UDP datagram on PORT with "got:" and the datagram (busybox nc has no -u)
  *   probe exe-attack PID [FILE]  the runc CVE-2019-5736 steps against PID (a runtime process in our pid namespace):
  *                         one line per step, "STEP denied ERRNO" or "STEP allowed [DETAIL]"; changes nothing;
@@ -196,6 +197,7 @@ int main(int argc, char **argv) {
     if (argc < 2) { fprintf(stderr, "usage: probe ATTEMPT [ARG] | list | ids\n"); return 2; }
     arg = argc > 2 ? argv[2] : "";
     if (!strcmp(argv[1], "udp-echo")) return udp_echo(atoi(arg));
+    if (!strcmp(argv[1], "pause")) { for (;;) pause(); }
     if (!strcmp(argv[1], "exe-attack")) return exe_attack(atoi(arg), argc > 3 ? argv[3] : "");
     if (!strcmp(argv[1], "ids")) { printf("%d %d %d %d\n", getuid(), geteuid(), getgid(), getegid()); return 0; }
     for (size_t i = 0; i < sizeof attempts / sizeof *attempts; i++) {
