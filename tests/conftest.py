@@ -97,12 +97,25 @@ def probe_layer(probe: Path) -> list[imagebuilder.Entry]:
 
 @pytest.fixture(scope="session")
 def probe_image(workdir: Path, probe_binary: Path) -> Path:
-    """localhost/probe:latest (root) and localhost/probe-app:latest (USER app), one archive each."""
+    """localhost/probe:latest (root), localhost/probe-app:latest (USER app) and localhost/probe-nonroot:latest
+    (USER 1000), one archive each; and
+    localhost/static-app:latest, an app image with one static binary and a data file, no shell at all."""
     layers = [imagebuilder.busybox_layer(), probe_layer(probe_binary)]
     imagebuilder.build_image(workdir / "probe.tar", "localhost/probe:latest", layers)
     imagebuilder.build_image(workdir / "probe-app.tar", "localhost/probe-app:latest", layers, user="app",
                              workdir="/home/app")
+    imagebuilder.build_image(workdir / "probe-nonroot.tar", "localhost/probe-nonroot:latest", layers, user="1000")
+    static = [imagebuilder.Entry("app", data=probe_binary.read_bytes(), mode=0o755),
+              imagebuilder.Entry("data", kind="dir", mode=0o755),
+              imagebuilder.Entry("data/secret.txt", data=b"only in the app's image\n")]
+    imagebuilder.build_image(workdir / "static-app.tar", "localhost/static-app:latest", [static],
+                             entrypoint=["/app", "pause"])
     return workdir / "probe.tar"
+
+
+def store_images(probe_image: Path) -> list[Path]:
+    others = ("probe-app", "probe-nonroot", "static-app")
+    return [probe_image, *(probe_image.with_name(f"{name}.tar") for name in others)]
 
 
 @pytest.fixture(scope="session")
@@ -180,7 +193,7 @@ def _store(home: Path, uid: int, gid: int, images: list[Path], *, install: Path 
 
 @pytest.fixture(scope="session")
 def root_podbay(workdir: Path, probe_image: Path, test_netns: str) -> Podbay:
-    return _store(workdir / "root", 0, 0, [probe_image, probe_image.with_name("probe-app.tar")], netns=test_netns)
+    return _store(workdir / "root", 0, 0, store_images(probe_image), netns=test_netns)
 
 
 @pytest.fixture(scope="session")
@@ -196,7 +209,7 @@ def user_tun(workdir: Path) -> Path:
 def rootless_podbay(workdir: Path, probe_image: Path, portable_podbay: Path, test_netns: str,
                     user_tun: Path) -> Podbay:
     uid, gid = ensure_test_user(workdir / "rootless")
-    podbay = _store(workdir / "rootless", uid, gid, [probe_image, probe_image.with_name("probe-app.tar")],
+    podbay = _store(workdir / "rootless", uid, gid, store_images(probe_image),
                     install=portable_podbay, netns=test_netns)
     podbay.tun = str(user_tun)
     return podbay

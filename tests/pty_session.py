@@ -18,6 +18,8 @@ import time
 
 from tests.podbay_harness import Podbay
 
+CURSOR_QUERY, CURSOR_AT_TOP = b"\x1b[6n", b"\x1b[1;1R"
+
 
 class PtySession:
     def __init__(self, podbay: Podbay, *args: str, rows: int = 24, columns: int = 80) -> None:
@@ -43,9 +45,12 @@ class PtySession:
             assert left > 0, f"{pattern!r} not seen; output: {self.seen!r}"
             if select.select([self.master], [], [], min(left, 0.5))[0]:
                 try:
-                    self.seen += os.read(self.master, 65536)
+                    data = os.read(self.master, 65536)
                 except OSError:  # EIO: the command closed the terminal
                     raise AssertionError(f"{pattern!r} not seen before the end; output: {self.seen!r}") from None
+                self.seen += data
+                for _ in range(data.count(CURSOR_QUERY)):  # answered as a terminal would (busybox sh asks)
+                    self.send(CURSOR_AT_TOP)
         self.seen = self.seen[found.end():]
         return found
 

@@ -85,10 +85,10 @@ def debug_command(paths: Paths, pod: str, namespace: str, options: DebugOptions)
     if not name:
         name = _new_name(record)
         if not options.quiet:
-            print(f"Defaulting debug container name to {name}.")
+            print(f"Defaulting debug container name to {name}.", flush=True)
     if target and not options.quiet:
         print(f'Targeting container "{target}". If you don\'t see processes from this container it may be '
-              "because the container runtime doesn't support this feature.")
+              "because the container runtime doesn't support this feature.", flush=True)
     container: dict[str, Any] = {"name": name, "image": image, "stdin": stdin, "tty": tty,
                                  "terminationMessagePolicy": "File"}
     if options.pull_policy:

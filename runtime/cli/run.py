@@ -14,6 +14,7 @@ from typing import Any
 from podbay.runtime.paths import Paths
 from podbay.runtime.spec.loader import load_paths
 from podbay.runtime.spec.pod import Pod, meta_of
+from podbay.runtime.spec.validation import refused_on_create
 
 
 def _err(message: str, code: int = 125) -> int:
@@ -33,7 +34,7 @@ def _load(files: list[str]) -> tuple[Pod, list[Any]] | str:
     pods = [obj for obj in objects if isinstance(obj, Pod)]
     if len(pods) != 1:
         return f"{', '.join(files)}: podbay run needs exactly one Pod (found {len(pods)})"
-    return pods[0], [obj for obj in objects if not isinstance(obj, Pod)]
+    return refused_on_create(pods[0]) or (pods[0], [obj for obj in objects if not isinstance(obj, Pod)])
 
 
 def run_command(files: list[str], remove: bool, attach: bool, paths: Paths, rootfs_mode: str, *,

@@ -47,7 +47,7 @@ def raw_mode(fd: int = 0) -> Iterator[None]:
 
     previous = {number: signal.signal(number, leave) for number in (signal.SIGTERM, signal.SIGHUP)}
     try:
-        tty.setraw(fd)
+        tty.setraw(fd, termios.TCSADRAIN)  # not TCSAFLUSH: what the user typed already is kept, not discarded
         yield
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)

@@ -93,7 +93,10 @@ def spawn(pid: int, process: dict[str, Any], args: list[str], what: str,
     except BaseException as err:
         if master is not None:
             os.close(master)
-        if child:  # started in the container but never reached its exec: it must not stay there
+        if isinstance(err, ChildError):  # the command's own failure (not found ...): it has exited, and the
+            with contextlib.suppress(subprocess.TimeoutExpired):  # init reaps it (the container's PID 1 may not)
+                init.wait(HANDSHAKE_TIMEOUT)
+        elif child:  # started in the container but never reached its exec: it must not stay there
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child, signal.SIGKILL)
         init.kill()

@@ -34,6 +34,7 @@ from podbay.runtime.spec.pod import (
     EnvVar,
     KeyToPath,
     LifecycleHandler,
+    Pod,
     PodDNSConfig,
     PodSecurityContext,
     PodSpec,
@@ -43,6 +44,8 @@ from podbay.runtime.spec.pod import (
     SecurityContext,
     Volume,
     VolumeMount,
+    meta_of,
+    spec_of,
 )
 from podbay.runtime.spec.schema import fields_of
 
@@ -807,3 +810,10 @@ def _validate_security(ctx: SecurityContext, path: Path, spec: PodSpec, report: 
         report.warn(path + ("runAsUser",), "runAsUser 0 with runAsNonRoot: the container will be refused at "
                                            "start (container's runAsUser breaks non-root policy)")
 
+
+
+def refused_on_create(pod: Pod) -> str:
+    """What the API server refuses in a new Pod that a valid pod may later have ("" if nothing)."""
+    if spec_of(pod).ephemeral_containers:  # only the ephemeralcontainers subresource (podbay debug) adds them
+        return f'Pod "{meta_of(pod).name}" is invalid: spec.ephemeralContainers: Forbidden: cannot be set on create'
+    return ""

@@ -34,6 +34,7 @@ from podbay.runtime.process.liveness import start_time
 from podbay.runtime.spec.loader import load_text
 from podbay.runtime.spec.pod import Pod, meta_of, spec_of
 from podbay.runtime.spec.schema import encode
+from podbay.runtime.spec.validation import refused_on_create
 from podbay.runtime.state.store import PodRecord, StateError, StateStore
 from podbay.runtime.supervisor import adopt, protocol
 from podbay.runtime.supervisor.keeper import Keeper, KeeperError
@@ -192,9 +193,8 @@ class Supervisor:
     def _run(self, request: dict[str, Any]) -> dict[str, Any]:
         pod, objects = decode(request["objects"])
         meta = meta_of(pod)
-        if spec_of(pod).ephemeral_containers:
-            raise protocol.RequestError(f'Pod "{meta.name}" is invalid: spec.ephemeralContainers: Forbidden: '
-                                        "cannot be set on create")
+        if refused := refused_on_create(pod):
+            raise protocol.RequestError(refused)
         namespace = meta.namespace or "default"
         existing = self.store.pod(namespace, meta.name)
         if existing is not None:

@@ -106,6 +106,8 @@ def _waiting_reason(message: str) -> str:
             return reason
     if "is not in the local store" in message:
         return "ErrImagePull"
+    if "runAsNonRoot" in message:  # the kubelet's verifyRunAsNonRoot fails the container's config
+        return "CreateContainerConfigError"
     return "CreateContainerError"
 
 
@@ -290,7 +292,9 @@ class PodWorker:
             return
         now = time.monotonic()
         for run in self.runs:
-            if run.kind == "ephemeral":  # started once by `podbay debug`, never restarted
+            if run.kind == "ephemeral":  # started once by `podbay debug`, never restarted; one that could not
+                if run.runs == 0 and not run.running and 0 < run.next_start <= now:  # be created is retried
+                    self._start(run)
                 continue
             if run.kind == "init":
                 if run.succeeded or self.initialized:

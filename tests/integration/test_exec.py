@@ -68,6 +68,8 @@ def test_exec_errors_read_as_kubectls(podbay: Podbay) -> None:
     missing = podbay.cli("exec", "target", "--", "no-such-command")
     assert missing.returncode == 127 and 'exec: "no-such-command": executable file not found in $PATH' in \
         missing.stderr and "Traceback" not in missing.stderr
+    left = podbay.cli("exec", "target", "--", "ps", "-o", "stat,args").stdout.splitlines()[1:]
+    assert [line.split()[0] for line in left if "ps" not in line] == ["S"], left  # no zombie of the failed exec
     assert "is not valid for pod target" in podbay.cli("exec", "target", "-c", "nope", "--", "true").stderr
     gone = podbay.cli("exec", "absent", "--", "true")
     assert gone.returncode == 1 and 'pods "absent" not found' in gone.stderr
