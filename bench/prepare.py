@@ -39,12 +39,12 @@ def rootfs_from(image: Path, target: Path) -> None:
         layer.extractall(target)  # our own image: trusted (and 3.11.2 has no extraction filters)
 
 
-def bundle(out: Path, name: str, rootfs: Path) -> None:
+def bundle(out: Path, name: str, rootfs: Path, args: tuple[str, ...] = ("/bin/true",)) -> None:
     folder = out / name
     folder.mkdir()
     subprocess.run(["crun", "spec"], cwd=folder, check=True)
     config = json.loads((folder / "config.json").read_text())
-    config["process"].update(args=["/bin/true"], terminal=False)
+    config["process"].update(args=list(args), terminal=False)
     config["root"] = {"path": str(rootfs), "readonly": True}
     config["linux"].pop("resources", None)  # no cgroup limits: nothing may be written to the host's cgroups
     (folder / "config.json").write_text(json.dumps(config, indent=1))
@@ -56,8 +56,15 @@ def main() -> None:
     rootfs_from(image, out / "rootfs")
     bundle(out, "crun", out / "rootfs")
     bundle(out, "runc", out / "rootfs")
+    for runtime in ("crun", "runc"):  # a container to exec into (bench/exec.sh)
+        bundle(out, f"{runtime}-sleep", out / "rootfs", ("/bin/sleep", "3600"))
     (out / "true.yaml").write_text(json.dumps(POD))
     (out / "pod2.yaml").write_text(json.dumps(POD2))
+    sleeper = json.loads(json.dumps(POD))
+    sleeper["metadata"]["name"] = "sleeper"
+    sleeper["spec"].update(terminationGracePeriodSeconds=0)
+    sleeper["spec"]["containers"][0]["command"] = ["/bin/sleep", "3600"]
+    (out / "sleeper.yaml").write_text(json.dumps(sleeper))
     (out / "containers.conf").write_text(CONTAINERS_CONF)
     (out / "containers-kube.conf").write_text(CONTAINERS_CONF.replace("[containers]\n",
                                                                       '[containers]\ncgroups = "disabled"\n'))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import sys
 from pathlib import Path
@@ -13,7 +14,8 @@ def main() -> None:
     medians = {r["command"]: r["median"] * 1000 for r in data}
     crun = next((v for k, v in medians.items() if k.startswith("crun")), None)
     podbay = next((v for k, v in medians.items() if k.startswith("podbay")), None)
-    print(f"# Start-up of /bin/true, {len(data[0]['times'])} runs each ({platform.node()}, {platform.release()})\n")
+    title = os.environ.get("BENCH_TITLE", "Start-up of /bin/true")
+    print(f"# {title}, {len(data[0]['times'])} runs each ({platform.node()}, {platform.release()})\n")
     print("| what | median ms | min ms | x crun | x podbay |")
     print("|---|---:|---:|---:|---:|")
     for result in data:

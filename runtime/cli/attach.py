@@ -24,7 +24,7 @@ DETACHED = "read escape sequence"
 
 def attach_command(paths: Paths, pod: str, namespace: str, container: str | None, *, stdin: bool,
                    tty: bool) -> int:
-    from podbay.runtime.cli.pods import container_names, defaulted_note, open_store  # noqa: PLC0415
+    from podbay.runtime.cli.records import container_names, defaulted_note, open_store  # noqa: PLC0415
 
     record = open_store(paths).pod(namespace, pod)
     if record is None:

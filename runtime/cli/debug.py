@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from podbay.runtime.cli.attach import session
-from podbay.runtime.cli.pods import open_store
+from podbay.runtime.cli.records import open_store
 from podbay.runtime.paths import Paths
 from podbay.runtime.state.store import PodRecord
 from podbay.runtime.supervisor import protocol

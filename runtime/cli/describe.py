@@ -8,7 +8,7 @@ import sys
 import time
 from typing import Any
 
-from podbay.runtime.cli.pods import open_store
+from podbay.runtime.cli.records import open_store
 from podbay.runtime.cli.table import human_duration, table
 from podbay.runtime.lifecycle.status import parse_time
 from podbay.runtime.paths import Paths

@@ -14,11 +14,12 @@ import subprocess
 import sys
 
 from podbay.runtime.cli import terminal
-from podbay.runtime.cli.pods import container_names, defaulted_note, open_store
+from podbay.runtime.cli.records import container_names, defaulted_note, open_store
 from podbay.runtime.paths import Paths
 from podbay.runtime.process import execute
 from podbay.runtime.process.console import set_size
 from podbay.runtime.process.liveness import alive
+from podbay.runtime.process.spawn import LaunchError
 
 NOT_FOUND = 127  # the shell's and podman's code for a command that does not exist
 NOT_EXECUTABLE = 126
@@ -31,7 +32,6 @@ def _err(message: str, code: int = 1) -> int:
 
 def exec_command(paths: Paths, pod: str, namespace: str, container: str | None, command: list[str], *,
                  stdin: bool, tty: bool) -> int:
-    from podbay.runtime.process.launcher import LaunchError  # noqa: PLC0415
 
     if not command:
         return _err("you must specify at least one command for the container")

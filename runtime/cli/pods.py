@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from podbay.runtime.cli.records import container_names, defaulted_note, open_store
 from podbay.runtime.cli.table import human_duration, parse_duration, parse_selector, selects, table
 from podbay.runtime.lifecycle.status import parse_time, summary
 from podbay.runtime.logs.tail import LogTail
@@ -25,18 +26,6 @@ from podbay.runtime.supervisor import protocol
 def _err(message: str, code: int = 1) -> int:
     print(f"error: {message}", file=sys.stderr)
     return code
-
-
-def open_store(paths: Paths) -> StateStore:
-    """The state store; when it lists live pods but no supervisor answers (it was killed), one is started
-    first, which re-adopts them, so what is shown is their real state."""
-    store = StateStore(paths.run_dir / "state.db")
-    if any(record.runtime.get("sandbox") for record in store.pods()) and not protocol.running(paths):
-        try:
-            protocol.call(paths, {"op": "ping"})
-        except (protocol.SupervisorError, protocol.RequestError) as err:
-            print(f"Warning: {err}", file=sys.stderr)
-    return store
 
 
 def pod_object(record: PodRecord) -> dict[str, Any]:
@@ -180,21 +169,6 @@ def delete_pods(paths: Paths, names: list[str], namespace: str | None, *, everyt
 
 
 # --- logs ------------------------------------------------------------------------------------
-
-
-def container_names(manifest: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
-    """The app, init and ephemeral containers' names."""
-    spec = manifest.get("spec", {})
-    return tuple([c["name"] for c in spec.get(key, [])]  # type: ignore[return-value]
-                 for key in ("containers", "initContainers", "ephemeralContainers"))
-
-
-def defaulted_note(apps: list[str], inits: list[str], ephemeral: list[str]) -> str:
-    """kubectl's note when -c is left out of a pod with several containers ("" when there is one)."""
-    if len(apps) + len(inits) + len(ephemeral) < 2:
-        return ""
-    others = ", ".join(apps + [f"{n} (init)" for n in inits] + [f"{n} (ephem)" for n in ephemeral])
-    return f'Defaulted container "{apps[0]}" out of: {others}'
 
 
 def _status_of(record: PodRecord, name: str) -> dict[str, Any]:

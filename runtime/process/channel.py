@@ -1,9 +1,10 @@
 """Typed messages between a parent and a re-exec'd child, over a SOCK_SEQPACKET socketpair.
 
-Each message is one JSON object with a ``kind``; ``recv(expect)`` raises on anything but the
-expected kinds, so a protocol slip is an error at the sync point where it happens, never a
-hang. An ``error`` message from the child carries the failed stage, errno and text, and is
-raised as :class:`ChildError`. End of file means every copy of the child's end is closed:
+Each message is one dict with a ``kind``, in ``marshal``'s format (both ends are podbay processes of
+one interpreter; importing ``json`` would cost every init 10 ms, ``re`` among them).
+``recv(expect)`` raises on anything but the expected kinds, so a protocol slip is an error at
+the sync point where it happens, never a hang. An ``error`` message from the child carries the
+failed stage, errno and text, and is raised as :class:`ChildError`. End of file means every copy of the child's end is closed:
 the container's end is close-on-exec, so EOF after ``pid`` means the exec succeeded.
 
 Standard library only: the container init imports this.
@@ -11,7 +12,7 @@ Standard library only: the container init imports this.
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import socket
 
@@ -56,11 +57,11 @@ class Channel:
         return cls(sock)
 
     def send(self, kind: str, **fields: Any) -> None:
-        self.sock.send(json.dumps({"kind": kind, **fields}).encode())
+        self.sock.send(marshal.dumps({"kind": kind, **fields}))
 
     def send_fds(self, kind: str, fds: list[int], **fields: Any) -> None:
         """A message carrying descriptors (SCM_RIGHTS): the receiver finds its copies in ``fds``."""
-        socket.send_fds(self.sock, [json.dumps({"kind": kind, **fields}).encode()], fds)
+        socket.send_fds(self.sock, [marshal.dumps({"kind": kind, **fields})], fds)
 
     def recv(self, *expect: str, timeout: float | None = None) -> dict[str, Any] | None:
         """The next message (None at EOF); raises ChildError for ``error``, ProtocolError for surprises."""
@@ -73,7 +74,7 @@ class Channel:
             self.sock.settimeout(None)
         if not data:
             return None
-        message: dict[str, Any] = json.loads(data)
+        message: dict[str, Any] = marshal.loads(data)
         if fds:
             message["fds"] = fds
         kind = message.get("kind")

@@ -20,7 +20,7 @@ from typing import Any
 
 from podbay.runtime.idmap import HOST
 from podbay.runtime.process.channel import ChildError, ProtocolError
-from podbay.runtime.process.launcher import HANDSHAKE_TIMEOUT, LaunchError, Stdio, spawn_init
+from podbay.runtime.process.spawn import HANDSHAKE_TIMEOUT, LaunchError, Stdio, spawn_init
 
 NAMESPACES = ("user", "mnt", "net", "ipc", "uts", "cgroup", "pid")
 OUTPUT_LIMIT = 10 * 1024  # the kubelet keeps this much of a probe's or hook's output

@@ -23,7 +23,7 @@ Sync points, numbered on both sides (the launcher's are in launcher.py)::
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import resource
 import signal
@@ -317,7 +317,7 @@ def main() -> None:
             os._exit(255)
         with os.fdopen(message["fd"], "rb") as plan_file:  # a memfd: the plan may be megabytes
             plan_file.seek(0)
-            plan: dict[str, Any] = json.loads(plan_file.read())
+            plan: dict[str, Any] = marshal.loads(plan_file.read())
         if plan.get("sandbox"):
             _sandbox(channel, plan)
         if plan.get("exec"):

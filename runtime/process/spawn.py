@@ -1,0 +1,70 @@
+"""Starting the init (``python -I -S -m podbay.runtime.process.init``) and taking it through the
+handshake's first sync points: what a container, a sandbox and an exec all begin with.
+
+Light on purpose: ``podbay exec`` imports this, not the launcher (whose plan and image modules
+cost the CLI 20 ms).
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import subprocess
+from typing import IO
+
+from podbay.runtime.idmap import IdMapError, IdMapping, write_mapping
+from podbay.runtime.process import sealed
+from podbay.runtime.process.channel import ENV_EXE_FD, ENV_FD, Channel, ChildError, ProtocolError
+from podbay.runtime.process.userns import python_argv
+
+INIT = "podbay.runtime.process.init"
+HANDSHAKE_TIMEOUT = 60.0  # generous: the copy fallback copies a whole image before answering
+
+
+class LaunchError(Exception):
+    """The container could not start; the message names the container, the step and the cause."""
+
+
+Stdio = IO[bytes] | int | None
+
+
+def spawn_init(plan: dict[str, object], mapping: IdMapping, what: str, *, stdio: tuple[Stdio, Stdio, Stdio],
+               pass_fds: tuple[int, ...] = ()) -> tuple[subprocess.Popen[bytes], Channel]:
+    """Start the init and take it through sync points (1)-(3): plan sent, user namespace mapped.
+
+    The plan itself travels in a memfd, not in the message: with the pod's secrets and ConfigMaps
+    (up to 1 MiB each) it can exceed what one SOCK_SEQPACKET message may carry."""
+    channel, theirs = Channel.pair()
+    plan_fd = os.memfd_create("podbay-plan")  # close-on-exec by default; pass_fds makes the child's copy stay
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), ENV_FD: str(theirs.fileno())}
+    argv = python_argv(INIT)
+    if sealed.needed(mapping.identity, "user" in (plan.get("join") or {})):  # type: ignore[operator]
+        exe = sealed.interpreter()
+        argv[0], env[ENV_EXE_FD] = f"/proc/self/fd/{exe}", str(exe)
+        pass_fds = (*pass_fds, exe)
+    try:
+        os.write(plan_fd, marshal.dumps(plan))
+        init = subprocess.Popen(argv, pass_fds=(theirs.fileno(), plan_fd, *pass_fds), env=env,
+                                stdin=stdio[0], stdout=stdio[1], stderr=stdio[2], start_new_session=True)
+    except OSError as err:
+        channel.close()
+        raise LaunchError(f"{what}: cannot start the init: {err}") from err
+    finally:
+        theirs.close()
+        os.close(plan_fd)
+    try:
+        channel.send("plan", fd=plan_fd)  # (1)
+        if plan["userns"] and not plan.get("join"):
+            channel.recv("unshared", timeout=HANDSHAKE_TIMEOUT)  # (2)
+            write_mapping(init.pid, mapping)
+            channel.send("mapped")  # (3)
+    except BaseException as err:
+        channel.close()
+        init.kill()
+        init.wait()
+        if isinstance(err, ChildError):
+            raise LaunchError(f"{what}: {err.stage}: {err}") from err
+        if isinstance(err, (ProtocolError, IdMapError, OSError)):
+            raise LaunchError(f"{what}: {err}") from err
+        raise
+    return init, channel
