@@ -5,22 +5,9 @@
 # bench/isolated.sh (private mount and network namespaces, the host's cgroup trees read-only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ "$(id -u)" -eq 0 ] || { echo "bench: run as root" >&2; exit 1; }
 RUNS=${RUNS:-50}
-need=()
-for pkg in crun runc podman hyperfine; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
-if [ "${#need[@]}" -gt 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-bash scripts/setup.sh
-OUT=$PWD/build/bench-exec
-rm -rf "$OUT"
-mkdir -p "$OUT"
-.venv/bin/python bench/prepare.py "$OUT"
-export PODBAY_DATA_DIR=$OUT/podbay/data PODBAY_RUN_DIR=$OUT/podbay/run CONTAINERS_CONF=$OUT/containers.conf
-PODMAN="podman --root $OUT/podman/root --runroot $OUT/podman/run --storage-driver overlay"
-.venv/bin/podbay image load "$OUT/image.tar" >/dev/null
-$PODMAN load -q -i "$OUT/image.tar" >/dev/null
+source bench/common.sh
+bench_prepare bench-exec crun runc podman hyperfine
 
 bench/isolated.sh "$OUT" env OUT="$OUT" PODMAN="$PODMAN" RUNS="$RUNS" PODBAY="$PWD/.venv/bin/podbay" bash -c '
 set -euo pipefail

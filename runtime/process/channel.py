@@ -4,8 +4,9 @@ Each message is one dict with a ``kind``, in ``marshal``'s format (both ends are
 one interpreter; importing ``json`` would cost every init 10 ms, ``re`` among them).
 ``recv(expect)`` raises on anything but the expected kinds, so a protocol slip is an error at
 the sync point where it happens, never a hang. An ``error`` message from the child carries the
-failed stage, errno and text, and is raised as :class:`ChildError`. End of file means every copy of the child's end is closed:
-the container's end is close-on-exec, so EOF after ``pid`` means the exec succeeded.
+failed stage, errno and text, and is raised as :class:`ChildError`. End of file means every copy
+of the child's end is closed: the container's end is close-on-exec, so EOF after ``pid`` means the
+exec succeeded.
 
 Standard library only: the container init imports this.
 """
