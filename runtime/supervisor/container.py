@@ -50,7 +50,6 @@ class ContainerRun:
     exited: threading.Event = field(default_factory=threading.Event)
     stopping: bool = False  # podbay is stopping it (termination, a failed probe or postStart hook)
     stdin_write: int = -1  # stdin: true without a tty: our end of the run's stdin pipe
-    stdin_used: bool = False  # stdinOnce: an attach session has had it
     remove_on_exit: bool = False  # an ephemeral container started with `podbay debug --rm`
     input_lock: threading.Lock = field(default_factory=threading.Lock)  # input vs closing its descriptors
 
@@ -176,10 +175,8 @@ class ContainerRun:
             with self.sink.lock:
                 if session in self.sink.attached:
                     self.sink.attached.remove(session)
-            if stdin:
-                self.stdin_used = True
-                if self.spec.stdin_once:  # the kubelet's stdinOnce: the first session's end closes stdin
-                    self.close_stdin()
+            if stdin and self.spec.stdin_once:  # the kubelet's stdinOnce: the first session's end closes stdin
+                self.close_stdin()
 
     def _input(self, data: bytes) -> None:
         with self.input_lock:

@@ -144,7 +144,7 @@ class Supervisor:
             return self._debug(request)
         raise protocol.RequestError(f"unknown request {op!r}")
 
-    def _live_worker(self, namespace: str, name: str) -> tuple[PodRecord, PodWorker]:
+    def _live_worker(self, namespace: str, name: str, doing: str) -> tuple[PodRecord, PodWorker]:
         record = self.store.pod(namespace, name)
         if record is None:
             raise protocol.RequestError(f'pods "{name}" not found', code="NotFound")
@@ -152,13 +152,15 @@ class Supervisor:
             worker = self.workers.get(record.uid)
         if worker is None or worker.finished or worker.sandbox is None:
             phase = record.status.get("phase", "Unknown")
-            raise protocol.RequestError(f"pod {name} is not running (phase {phase})", code="BadRequest")
+            if worker is not None and worker.finished:  # the store may not say so yet
+                phase = worker.phase()
+            raise protocol.RequestError(f"cannot {doing} a completed pod; current phase is {phase}", code="BadRequest")
         return record, worker
 
     def _debug(self, request: dict[str, Any]) -> dict[str, Any]:
         """kubectl debug's PATCH of the ephemeralcontainers subresource, then the kubelet's start."""
         namespace, name = str(request.get("namespace", "default")), str(request["name"])
-        record, worker = self._live_worker(namespace, name)
+        record, worker = self._live_worker(namespace, name, "add an ephemeral container to")
         manifest = copy.deepcopy(record.manifest)
         manifest.setdefault("spec", {}).setdefault("ephemeralContainers", []).append(request["container"])
         try:
@@ -177,7 +179,7 @@ class Supervisor:
         """``podbay attach``: the reply, then the session's frames on the same connection (attach.py)."""
         namespace, name = str(request.get("namespace", "default")), str(request["name"])
         try:
-            _, worker = self._live_worker(namespace, name)
+            _, worker = self._live_worker(namespace, name, "attach to a container in")
             container = str(request.get("container", ""))
             run = next((r for r in worker.runs if r.name == container), None)
             if run is None:

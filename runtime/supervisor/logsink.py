@@ -81,8 +81,11 @@ class LogSink:
     def read(self, fd: int) -> bool:
         """Whatever is there; False once ``fd`` is done (a pty master whose terminal was closed)."""
         with self.lock:
+            stream = self.streams().get(fd)
+            if stream is None:  # a terminal unwatched since the pump's select: its event is stale
+                return False
             try:
-                self._read(fd, self.streams()[fd])
+                self._read(fd, stream)
             except OSError:  # EIO: the run's terminal is gone; the pod worker closes the master
                 return False
             return True

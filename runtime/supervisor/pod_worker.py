@@ -42,7 +42,7 @@ from podbay.runtime.pod.unenforced import unenforced
 from podbay.runtime.process import launcher
 from podbay.runtime.process.plan import PodContext
 from podbay.runtime.spec.pod import Container, EphemeralContainer, LifecycleHandler, Pod, meta_of, spec_of
-from podbay.runtime.supervisor import adopt
+from podbay.runtime.supervisor import adopt, ephemeral
 from podbay.runtime.supervisor.container import UNKNOWN_EXIT, ContainerRun
 from podbay.runtime.supervisor.logsink import LogSink
 from podbay.runtime.supervisor.probes import ProbeWorker
@@ -74,17 +74,6 @@ class ProbeResult:
 class Delete:
     grace: int | None
     done: threading.Event
-
-
-@dataclass
-class AddEphemeral:
-    """``podbay debug``: a validated ephemeral container to add and start (``remove``: --rm)."""
-
-    container: EphemeralContainer
-    manifest: dict[str, Any]  # the pod's manifest with it added
-    remove: bool
-    done: threading.Event
-    error: str = ""
 
 
 def stop_signal(container: Container, launch: launcher.Launch | None) -> int:
@@ -119,7 +108,7 @@ class PodWorker:
         self.supervisor, self.pod, self.objects = supervisor, pod, objects
         self.spec = spec_of(pod)
         self.uid, self.name, self.namespace = meta.uid, meta.name, meta.namespace or "default"
-        self.events: queue.Queue[Exited | ProbeResult | Delete | AddEphemeral | None] = queue.Queue()
+        self.events: queue.Queue[Exited | ProbeResult | Delete | ephemeral.AddEphemeral | None] = queue.Queue()
         self.sandbox: pod_sandbox.Sandbox | None = None
         self.backoff = CrashLoopBackoff.from_environment()
         self.log_root = supervisor.paths.data_dir / "logs" / f"{self.namespace}_{self.name}_{self.uid}"
@@ -133,7 +122,7 @@ class PodWorker:
                                    "ContainerCreating")
                 self.runs.append(run)
         for debug in self.spec.ephemeral_containers:  # added by `podbay debug` before a supervisor restart
-            self._ephemeral_run(debug, sinks[debug.name] if sinks else LogSink.create())
+            ephemeral.new_run(self, debug, sinks[debug.name] if sinks else LogSink.create())
         self.initialized = not self.spec.init_containers
         self.finished = False  # every container is done and the sandbox released
         self.failure: tuple[str, str] | None = None  # (reason, message) that failed the whole pod
@@ -210,7 +199,7 @@ class PodWorker:
                 self.create_error = f"pod {self.name}: podbay's supervisor failed: {err}"
                 self.created.set()
                 return
-            self._publish()
+            self.publish()
         finally:
             if self.deleting is not None:
                 self._remove()
@@ -240,14 +229,14 @@ class PodWorker:
                 for fd in run.sink.fds:
                     os.fchown(fd, mapping.to_host(0), mapping.to_host(0, group=True))
         self.supervisor.keep()
-        self._publish()
+        self.publish()
         self.created.set()
         return True
 
     def _loop(self) -> None:
         while self.deleting is None and not self.finished:
             self._sync()
-            self._publish()
+            self.publish()
             try:
                 item = self.events.get(timeout=self._next_timer())
             except queue.Empty:
@@ -268,9 +257,9 @@ class PodWorker:
             times.append(self.deadline)
         return max(min(times) - now, 0.01) if times else None
 
-    def _handle(self, item: Exited | ProbeResult | Delete | AddEphemeral) -> None:
-        if isinstance(item, AddEphemeral):
-            self._add_ephemeral(item)
+    def _handle(self, item: Exited | ProbeResult | Delete | ephemeral.AddEphemeral) -> None:
+        if isinstance(item, ephemeral.AddEphemeral):
+            ephemeral.add(self, item)
         elif isinstance(item, Delete):
             self.deleting = item
             self.deleting_since = pod_status.now_text()
@@ -294,7 +283,7 @@ class PodWorker:
         for run in self.runs:
             if run.kind == "ephemeral":  # started once by `podbay debug`, never restarted; one that could not
                 if run.runs == 0 and not run.running and 0 < run.next_start <= now:  # be created is retried
-                    self._start(run)
+                    self.start_container(run)
                 continue
             if run.kind == "init":
                 if run.succeeded or self.initialized:
@@ -304,29 +293,29 @@ class PodWorker:
                 if run.runs and not restarts(self.spec.restart_policy, run.last_exit or 1):
                     self._fail("", "")  # restartPolicy Never: a failed init container fails the pod
                     return
-                self._start(run)
+                self.start_container(run)
                 return
             if run.kind == "sidecar":
                 if not run.running and run.next_start <= now:
-                    self._start(run)
+                    self.start_container(run)
                 if not self.initialized and not (run.running and run.status.get("started")):
                     return  # the next init container waits until this sidecar has started
                 continue
             if not run.running and run.next_start <= now and (
                     run.runs == 0 or restarts(self.spec.restart_policy, run.last_exit or 0)):
-                self._start(run)
+                self.start_container(run)
         self.initialized = True
         apps = [run for run in self.runs if run.kind == "app"]
         if all(not run.running and run.runs and not restarts(self.spec.restart_policy, run.last_exit or 0)
                for run in apps):
             self._complete()
 
-    def _start(self, run: ContainerRun) -> None:
+    def start_container(self, run: ContainerRun) -> None:
         if run.launch is not None:
-            self._discard(run)
+            self.discard(run)
         join: dict[str, int] = {}
         try:
-            join = self._target_namespace(run)
+            join = ephemeral.target_namespace(self, run)
             launch = launcher.prepare(self.pod, run.spec, self.supervisor.paths, self._context(join),
                                       self.supervisor.rootfs_mode)
         except launcher.LaunchError as err:
@@ -423,73 +412,15 @@ class PodWorker:
             grace = self.grace if grace is None else grace
             self._stop_runs([run], time.monotonic() + grace, announce=False)
 
-    # --- ephemeral containers ----------------------------------------------------------------
+    # --- ephemeral containers (supervisor/ephemeral.py) ---------------------------------------
 
     def add_ephemeral(self, container: EphemeralContainer, manifest: dict[str, Any], remove: bool) -> str:
         """From a request thread: the worker adds and starts it; returns an error text or ""."""
-        item = AddEphemeral(container, manifest, remove, threading.Event())
+        item = ephemeral.AddEphemeral(container, manifest, remove, threading.Event())
         self.events.put(item)
         if not item.done.wait(launcher.HANDSHAKE_TIMEOUT + 30):
             return f"pod {self.name}: the debug container did not start in time"
         return item.error
-
-    def _ephemeral_run(self, container: EphemeralContainer, sink: LogSink) -> ContainerRun:
-        run = ContainerRun(container, "ephemeral", sink, self.log_root / container.name)
-        run.initial_status(container.image, "ContainerCreating")
-        self.runs.append(run)
-        return run
-
-    def _add_ephemeral(self, item: AddEphemeral) -> None:
-        try:
-            if self.finished or self.deleting is not None or self.sandbox is None:
-                item.error = f"pod {self.name} is not running: an ephemeral container cannot be added"
-                return
-            run = self._ephemeral_run(item.container, LogSink.create())
-            run.remove_on_exit = item.remove
-            mapping = self.sandbox.mapping
-            if os.geteuid() == 0 and not mapping.identity:
-                for fd in run.sink.fds:
-                    os.fchown(fd, mapping.to_host(0), mapping.to_host(0, group=True))
-            self.supervisor.pump.add(run.sink)
-            self.spec.ephemeral_containers.append(item.container)
-            self.supervisor.store.update(self.uid, manifest=item.manifest)
-            self.supervisor.keep()
-            self._start(run)
-            self._publish()
-        finally:
-            item.done.set()
-
-    def _target_namespace(self, run: ContainerRun) -> dict[str, int]:
-        """--target: the target container's pid namespace, for the debug container to join."""
-        target = getattr(run.spec, "target_container_name", "")
-        if not target:
-            return {}
-        running = next((r for r in self.runs if r.name == target and r.running), None)
-        if running is None:
-            raise launcher.LaunchError(f"container {run.name}: the target container {target} is not running")
-        try:
-            return {"pid": os.open(f"/proc/{running.pid}/ns/pid", os.O_RDONLY | os.O_CLOEXEC)}
-        except OSError as err:
-            raise launcher.LaunchError(f"container {run.name}: the target container {target}: {err}") from err
-
-    def _remove_ephemeral(self, run: ContainerRun) -> None:
-        """--rm: the finished debug container leaves the pod's spec, status and logs."""
-        self._discard(run)
-        self.supervisor.pump.remove(run.sink)
-        run.sink.close()
-        self.runs.remove(run)
-        self.spec.ephemeral_containers[:] = [c for c in self.spec.ephemeral_containers if c.name != run.name]
-        record = self.supervisor.store.pod(self.namespace, self.name)
-        if record is not None:
-            manifest = copy.deepcopy(record.manifest)
-            spec = manifest.get("spec", {})
-            spec["ephemeralContainers"] = [c for c in spec.get("ephemeralContainers", []) if c.get("name") != run.name]
-            if not spec["ephemeralContainers"]:
-                del spec["ephemeralContainers"]
-            self.supervisor.store.update(self.uid, manifest=manifest)
-        shutil.rmtree(run.log_dir, ignore_errors=True)
-        self.supervisor.record_runtime(self)
-        self.supervisor.keep()
 
     # --- exits and restarts ------------------------------------------------------------------
 
@@ -516,7 +447,7 @@ class PodWorker:
             return
         if run.kind == "ephemeral":
             if run.remove_on_exit:
-                self._remove_ephemeral(run)
+                ephemeral.remove(self, run)
             return
         policy = "Always" if run.kind == "sidecar" else self.spec.restart_policy
         if run.kind == "init" and policy == "Always":
@@ -531,7 +462,7 @@ class PodWorker:
             self.event("Warning", "BackOff", f"Back-off restarting failed container {run.name} in pod "
                                              f"{self.name}_{self.namespace}({self.uid})")
 
-    def _discard(self, run: ContainerRun) -> None:
+    def discard(self, run: ContainerRun) -> None:
         """The finished run's folder goes (its status and log stay)."""
         if run.launch is None:
             return
@@ -619,7 +550,7 @@ class PodWorker:
         for run in reversed([r for r in self.runs if r.kind == "sidecar"]):
             self._stop_runs([run], deadline)
         for run in self.runs:
-            self._discard(run)
+            self.discard(run)
 
     def _release_sandbox(self) -> None:
         if self.ports is not None:
@@ -636,7 +567,7 @@ class PodWorker:
     def _remove(self) -> None:
         for run in self.runs:
             with contextlib.suppress(Exception):
-                self._discard(run)
+                self.discard(run)
         self._release_sandbox()
         self._close_sinks()
         shutil.rmtree(self.log_root, ignore_errors=True)
@@ -650,13 +581,17 @@ class PodWorker:
 
     # --- status ------------------------------------------------------------------------------
 
+    def phase(self) -> str:
+        if self.failure is not None:
+            return "Failed"
+        return pod_status.phase(self.spec, [run.status for run in self.runs if run.kind in ("init", "sidecar")],
+                                [run.status for run in self.runs if run.kind == "app"])
+
     def status(self) -> dict[str, Any]:
         init_statuses = [run.status for run in self.runs if run.kind in ("init", "sidecar")]
         statuses = [run.status for run in self.runs if run.kind == "app"]
         ephemeral = [run.status for run in self.runs if run.kind == "ephemeral"]
-        phase = pod_status.phase(self.spec, init_statuses, statuses)
-        if self.failure is not None:
-            phase = "Failed"
+        phase = self.phase()
         conditions = pod_status.conditions(self.spec, phase, init_statuses, statuses,
                                            sandbox_ready=self.sandbox is not None, previous=self.conditions)
         self.conditions = conditions
@@ -676,7 +611,7 @@ class PodWorker:
             result["ephemeralContainerStatuses"] = ephemeral
         return result
 
-    def _publish(self) -> None:
+    def publish(self) -> None:
         """The status to the store, when it changed (every loop turn would otherwise be a write)."""
         status = self.status()
         if status != self.published:
