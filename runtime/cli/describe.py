@@ -248,11 +248,15 @@ def _mounts(pid: int) -> list[dict[str, str]]:
 def inspect_pod(paths: Paths, name: str, namespace: str) -> int:
     """JSON: per container its pid, namespaces, credentials, capabilities, seccomp state and mounts; the
     pod's IP, sandbox folder and volumes (what the TUI shows as "what the kernel did")."""
-    store = open_store(paths)
-    record = store.pod(namespace, name)
+    record = open_store(paths).pod(namespace, name)
     if record is None:
         print(f'Error from server (NotFound): pods "{name}" not found', file=sys.stderr)
         return 1
+    print(json.dumps(inspect_data(record), indent=2))
+    return 0
+
+
+def inspect_data(record: PodRecord) -> dict[str, Any]:
     sandbox = record.runtime.get("sandbox") or {}
     containers = {}
     spec = record.manifest.get("spec", {})
@@ -266,11 +270,9 @@ def inspect_pod(paths: Paths, name: str, namespace: str) -> int:
                                  "folder": info.get("directory", ""), "runs": info.get("runs", 0),
                                  "namespaces": _namespaces(pid) if pid else {},
                                  "process": _security(pid) if pid else {}, "mounts": _mounts(pid) if pid else []}
-    detail = {"name": record.name, "namespace": record.namespace, "uid": record.uid,
-              "phase": record.status.get("phase"), "ip": record.status.get("podIP", ""),
-              "supervisor": record.runtime.get("supervisor"), "sandbox": {
-                  "folder": sandbox.get("directory", ""), "volumes": sandbox.get("volumes", {}),
-                  "etc_files": sandbox.get("etc_files", {}), "rootless_network": sandbox.get("rootless", False)},
-              "containers": containers}
-    print(json.dumps(detail, indent=2))
-    return 0
+    return {"name": record.name, "namespace": record.namespace, "uid": record.uid,
+            "phase": record.status.get("phase"), "ip": record.status.get("podIP", ""),
+            "supervisor": record.runtime.get("supervisor"), "sandbox": {
+                "folder": sandbox.get("directory", ""), "volumes": sandbox.get("volumes", {}),
+                "etc_files": sandbox.get("etc_files", {}), "rootless_network": sandbox.get("rootless", False)},
+            "containers": containers}

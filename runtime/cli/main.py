@@ -111,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("--prefix", action="store_true", help="prefix each line with pod and container")
     _namespace(logs)
 
+    commands.add_parser("tui", help="the terminal UI", description="Start the terminal UI (Textual).")
+
     attach = commands.add_parser(
         "attach", help="attach to a running container's terminal or stdin",
         description="Attach to a running container: podbay attach POD [-c C] [-i] [-t]. Ctrl-P Ctrl-Q detaches.")
@@ -216,6 +218,16 @@ def run(argv: Sequence[str]) -> int:
 
         return run_command(args.filename, args.rm, args.attach, _paths(args), args.rootfs, replace=args.replace,
                            wait=args.wait, timeout=args.timeout)
+    if args.command == "tui":
+        try:
+            from podbay.tui.app import make_app  # noqa: PLC0415
+        except ImportError as err:
+            print(f"error: the TUI needs textual ({err}); pip install textual", file=sys.stderr)
+            return 1
+        from podbay.runtime.api import Runtime  # noqa: PLC0415
+
+        make_app(Runtime(_paths(args))).run()
+        return 0
     if args.command == "attach":
         from podbay.runtime.cli.attach import attach_command  # noqa: PLC0415
 

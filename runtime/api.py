@@ -1,0 +1,190 @@
+"""podbay's Python API: what the TUI (and any other client) calls; the CLI's commands print the same.
+
+Reads come from the state store and the log files; changes go through the supervisor. Every
+method is blocking and may take milliseconds to seconds: a UI calls them in worker threads.
+Errors are :class:`ApiError` with a sentence for the user, never a traceback.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from podbay.runtime.cli.records import open_store
+from podbay.runtime.lifecycle.status import summary
+from podbay.runtime.paths import Paths, default_paths
+from podbay.runtime.state.store import PodRecord, StateError, StateStore
+from podbay.runtime.supervisor import protocol
+
+
+class ApiError(Exception):
+    """A refused or failed request, worded for the user."""
+
+
+@dataclass(frozen=True)
+class PodRow:
+    """One line of the pods table, as ``podbay get pods -o wide`` computes it."""
+
+    namespace: str
+    name: str
+    uid: str
+    ready: str
+    status: str
+    restarts: int
+    created: float
+    ip: str
+    qos: str
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A validation error or warning of an edited manifest: its line (1-based, 0 if unknown)."""
+
+    line: int
+    text: str
+    error: bool = True
+
+
+@dataclass
+class Runtime:
+    paths: Paths = field(default_factory=default_paths)
+    _store: StateStore | None = None
+
+    @property
+    def store(self) -> StateStore:
+        if self._store is None:
+            self._store = open_store(self.paths)
+        return self._store
+
+    # --- reads -------------------------------------------------------------------------------
+
+    def pods(self) -> list[PodRow]:
+        try:
+            records = self.store.pods()
+        except StateError as err:
+            raise ApiError(f"the state store cannot be read: {err}") from err
+        return [self._row(record) for record in records]
+
+    @staticmethod
+    def _row(record: PodRecord) -> PodRow:
+        ready, reason, restarts, _ = summary(record.manifest.get("spec", {}), record.status,
+                                             bool(record.runtime.get("deleting")))
+        return PodRow(record.namespace, record.name, record.uid, ready, reason, restarts, record.created,
+                      record.status.get("podIP", ""), record.status.get("qosClass", ""),
+                      dict(record.manifest.get("metadata", {}).get("labels", {})))
+
+    def record(self, namespace: str, name: str) -> PodRecord:
+        record = self.store.pod(namespace, name)
+        if record is None:
+            raise ApiError(f'pod "{name}" not found in namespace "{namespace}"')
+        return record
+
+    def pod(self, namespace: str, name: str) -> dict[str, Any]:
+        """The Pod as ``get -o json`` prints it."""
+        from podbay.runtime.cli.pods import pod_object  # noqa: PLC0415
+
+        return pod_object(self.record(namespace, name))
+
+    def yaml(self, namespace: str, name: str) -> str:
+        import yaml  # noqa: PLC0415
+
+        return str(yaml.safe_dump(self.pod(namespace, name), sort_keys=False, default_flow_style=False))
+
+    def describe(self, namespace: str, name: str) -> str:
+        from podbay.runtime.cli.describe import describe  # noqa: PLC0415
+
+        record = self.record(namespace, name)
+        return describe(record, self.store.events(record.uid))
+
+    def events(self, namespace: str, name: str) -> list[Any]:
+        return list(self.store.events(self.record(namespace, name).uid))
+
+    def inspect(self, namespace: str, name: str) -> dict[str, Any]:
+        """What the kernel did, per container (``podbay inspect pod``)."""
+        from podbay.runtime.cli.describe import inspect_data  # noqa: PLC0415
+
+        return inspect_data(self.record(namespace, name))
+
+    def log_file(self, namespace: str, name: str, container: str, *, previous: bool = False) -> Path | None:
+        """The CRI log file of a container's current (or previous) run, if there is one."""
+        from podbay.runtime.cli.pods import log_folder  # noqa: PLC0415
+
+        record = self.record(namespace, name)
+        statuses = [s for key in ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses")
+                    for s in record.status.get(key, []) if s.get("name") == container]
+        runs = int(statuses[0].get("restartCount", 0)) if statuses else 0
+        number = runs - 1 if previous else runs
+        if number < 0:
+            return None
+        path = log_folder(self.paths, record) / container / f"{number}.log"
+        return path if path.exists() else None
+
+    # --- changes -----------------------------------------------------------------------------
+
+    def validate(self, text: str) -> list[Problem]:
+        """Every error and warning of a manifest being edited, with its line."""
+        from podbay.runtime.spec.loader import load_text  # noqa: PLC0415
+
+        problems: list[Problem] = []
+        for document in load_text(text, "<editor>"):
+            problems += [Problem(document.line_of(error.path), str(error)) for error in document.errors]
+            problems += [Problem(document.line_of(warning.path), str(warning), error=False)
+                         for warning in document.warnings]
+        return problems
+
+    def create(self, text: str) -> tuple[str, str]:
+        """Create the Pod in ``text`` (with the ConfigMaps and Secrets beside it): (namespace, name)."""
+        from podbay.runtime.spec.loader import load_text  # noqa: PLC0415
+        from podbay.runtime.spec.pod import Pod, meta_of  # noqa: PLC0415
+        from podbay.runtime.spec.schema import encode  # noqa: PLC0415
+        from podbay.runtime.spec.validation import refused_on_create  # noqa: PLC0415
+
+        documents = load_text(text, "<editor>")
+        errors = [str(error) for document in documents for error in document.errors]
+        if errors:
+            raise ApiError("the pod is invalid: " + "; ".join(errors))
+        objects = [document.obj for document in documents if document.obj is not None]
+        pods = [obj for obj in objects if isinstance(obj, Pod)]
+        if len(pods) != 1:
+            raise ApiError(f"exactly one Pod is needed (found {len(pods)})")
+        if refused := refused_on_create(pods[0]):
+            raise ApiError(refused)
+        others = [obj for obj in objects if not isinstance(obj, Pod)]
+        self._call({"op": "run", "objects": [encode(pods[0])] + [encode(o) for o in others]})
+        meta = meta_of(pods[0])
+        return meta.namespace or "default", meta.name
+
+    def delete(self, namespace: str, name: str, grace: int | None = None) -> None:
+        self._call({"op": "delete", "namespace": namespace, "name": name, "grace": grace})
+
+    def _call(self, request: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return protocol.call(self.paths, request)
+        except (protocol.RequestError, protocol.SupervisorError) as err:
+            raise ApiError(str(err)) from err
+
+    # --- the host ----------------------------------------------------------------------------
+
+    @staticmethod
+    def host_limits() -> list[str]:
+        """What this host cannot do, in words (shown by UIs instead of failing later)."""
+        missing = []
+        if not Path("/sys/fs/cgroup/cgroup.controllers").exists():
+            missing.append("no cgroup v2 hierarchy: CPU and memory figures and resource limits are unavailable")
+        try:
+            with open("/proc/sys/user/max_user_namespaces") as file:
+                if int(file.read()) == 0:
+                    missing.append("user namespaces are disabled (user.max_user_namespaces is 0)")
+        except (OSError, ValueError):
+            pass
+        return missing
+
+
+def age(created: float, now: float | None = None) -> str:
+    from podbay.runtime.cli.table import human_duration  # noqa: PLC0415
+
+    return human_duration((now or time.time()) - created)
+

@@ -1,0 +1,77 @@
+"""An in-memory runtime for the TUI's own logic (the real one is podbay.runtime.api.Runtime)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from podbay.runtime.api import ApiError, PodRow, Problem
+
+
+def row(name: str, status: str = "Running", namespace: str = "default", **fields: Any) -> PodRow:
+    base = PodRow(namespace, name, f"uid-{namespace}-{name}", "1/1", status, 0, time.time() - 60, "10.88.0.2",
+                  "BestEffort", {})
+    return replace(base, **fields)
+
+
+@dataclass
+class FakeRuntime:
+    rows: list[PodRow] = field(default_factory=list)
+    logs: dict[str, Path] = field(default_factory=dict)
+    deleted: list[tuple[str, str, int | None]] = field(default_factory=list)
+    failing: str = ""  # when set, pods() raises ApiError with it
+
+    def pods(self) -> list[PodRow]:
+        if self.failing:
+            raise ApiError(self.failing)
+        return list(self.rows)
+
+    def _find(self, namespace: str, name: str) -> PodRow:
+        for candidate in self.rows:
+            if (candidate.namespace, candidate.name) == (namespace, name):
+                return candidate
+        raise ApiError(f'pod "{name}" not found in namespace "{namespace}"')
+
+    def pod(self, namespace: str, name: str) -> dict[str, Any]:
+        found = self._find(namespace, name)
+        return {"metadata": {"name": name, "namespace": namespace}, "spec": {
+            "initContainers": [{"name": "setup", "image": "busybox"},
+                               {"name": "proxy", "image": "busybox", "restartPolicy": "Always"}],
+            "containers": [{"name": "main", "image": "busybox"}],
+            "ephemeralContainers": [{"name": "debugger-abcde", "image": "tools"}]},
+            "status": {"phase": found.status, "conditions": [{"type": "Ready", "status": "True"}],
+                       "containerStatuses": [{"name": "main", "restartCount": 2, "ready": True,
+                                              "state": {"running": {"startedAt": "2026-11-25T10:00:00Z"}},
+                                              "lastState": {"terminated": {"reason": "OOMKilled",
+                                                                           "exitCode": 137}}}]}}
+
+    def yaml(self, namespace: str, name: str) -> str:
+        self._find(namespace, name)
+        return f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n"
+
+    def describe(self, namespace: str, name: str) -> str:
+        self._find(namespace, name)
+        return f"Name:         {name}\nNamespace:    {namespace}\n"
+
+    def events(self, namespace: str, name: str) -> list[Any]:
+        self._find(namespace, name)
+        return []
+
+    def log_file(self, namespace: str, name: str, container: str, *, previous: bool = False) -> Path | None:
+        return self.logs.get(container)
+
+    def validate(self, text: str) -> list[Problem]:
+        return []
+
+    def create(self, text: str) -> tuple[str, str]:
+        raise ApiError("not in the fake")
+
+    def delete(self, namespace: str, name: str, grace: int | None = None) -> None:
+        self._find(namespace, name)
+        self.deleted.append((namespace, name, grace))
+        self.rows = [r for r in self.rows if (r.namespace, r.name) != (namespace, name)]
+
+    def host_limits(self) -> list[str]:
+        return ["no cgroup v2 hierarchy: CPU and memory figures and resource limits are unavailable"]

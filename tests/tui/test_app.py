@@ -1,0 +1,179 @@
+"""The TUI driven by Textual's Pilot against an in-memory runtime: the pods table (live updates that
+keep the cursor, filters, sorting), the detail, describe, YAML and log views, delete with
+confirmation, help, and runtime errors shown as notifications."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Log, TextArea
+
+from podbay.runtime.logs.cri import LogWriter
+from podbay.tui.app import PodbayApp, make_app
+from podbay.tui.dialogs.confirm import ConfirmDelete
+from podbay.tui.screens.detail import DetailScreen
+from podbay.tui.screens.help import HelpScreen
+from podbay.tui.screens.logs import LogsScreen
+from podbay.tui.screens.pods import PodsScreen
+from podbay.tui.screens.text import TextScreen
+from tests.tui.fake_runtime import FakeRuntime, row
+
+SIZE = (140, 40)
+
+
+def drive(runtime: FakeRuntime, script: Callable[[PodbayApp, Pilot[None]], Awaitable[None]]) -> None:
+    async def main() -> None:
+        app = make_app(runtime)  # type: ignore[arg-type]
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await script(app, pilot)
+
+    asyncio.run(main())
+
+
+async def settle(pilot: Pilot[None], until: Callable[[], Any], what: str) -> None:
+    for _ in range(100):
+        await pilot.pause(0.05)
+        if until():
+            return
+    raise AssertionError(f"never: {what}")
+
+
+def names(app: PodbayApp) -> list[str]:
+    table = app.screen.query_one(DataTable)
+    return [str(table.get_row_at(index)[0]) for index in range(table.row_count)]
+
+
+def cursor_name(app: PodbayApp) -> str:
+    table = app.screen.query_one(DataTable)
+    return str(table.get_row_at(table.cursor_row)[0])
+
+
+def test_pods_table_updates_in_place_and_keeps_the_cursor_on_its_pod() -> None:
+    runtime = FakeRuntime([row("web"), row("db", "CrashLoopBackOff", restarts=4), row("cache", "Init:0/2")])
+
+    async def script(app: PodbayApp, pilot: Pilot[None]) -> None:
+        await settle(pilot, lambda: names(app) == ["cache", "db", "web"], "three pods, by name")
+        table = app.screen.query_one(DataTable)
+        assert [str(c) for c in table.get_row_at(1)[2:5]] == ["1/1", "CrashLoopBackOff", "4"]
+        await pilot.press("down", "down")
+        assert cursor_name(app) == "web"
+        runtime.rows = [row("api"), row("web", "Terminating"), row("db", "Running")]  # cache gone, api new
+        await settle(pilot, lambda: names(app) == ["api", "db", "web"], "the new set")
+        assert cursor_name(app) == "web"  # the cursor followed its pod, not its row number
+        assert str(table.get_row_at(2)[3]) == "Terminating"
+        assert "note: no cgroup v2" in str(app.screen.query_one("#host-limits").render())
+
+    drive(runtime, script)
+
+
+def test_filter_by_text_and_by_label_selector_and_sort_by_column() -> None:
+    runtime = FakeRuntime([row("web-1", labels={"app": "web"}), row("web-2", labels={"app": "web"}),
+                           row("db", labels={"app": "db"}, restarts=9)])
+
+    async def script(app: PodbayApp, pilot: Pilot[None]) -> None:
+        await settle(pilot, lambda: len(names(app)) == 3, "three pods")
+        await pilot.press("slash", *"web-2")
+        await settle(pilot, lambda: names(app) == ["web-2"], "text filter")
+        await pilot.press(*["backspace"] * 5, *"app!=web", "enter")
+        await settle(pilot, lambda: names(app) == ["db"], "label selector")
+        await pilot.press("escape")
+        await settle(pilot, lambda: len(names(app)) == 3, "filter cleared")
+        screen = app.screen
+        assert isinstance(screen, PodsScreen)
+        await pilot.click("#pods", offset=(60, 0))  # the RESTARTS header... or another column: sort by it
+        await settle(pilot, lambda: screen.sort_column != "NAME", "sorted by a clicked column")
+        screen.sort_column, screen.reverse = "RESTARTS", True
+        screen.show(runtime.rows)
+        assert names(app)[0] == "db"
+
+    drive(runtime, script)
+
+
+def test_detail_describe_yaml_views_and_back() -> None:
+    runtime = FakeRuntime([row("web")])
+
+    async def script(app: PodbayApp, pilot: Pilot[None]) -> None:
+        await settle(pilot, lambda: names(app) == ["web"], "the pod")
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, DetailScreen)
+                     and app.screen.query_one("#containers", DataTable).row_count == 4, "detail")
+        containers = app.screen.query_one("#containers", DataTable)
+        kinds = {str(containers.get_row_at(i)[0]): str(containers.get_row_at(i)[1]) for i in range(4)}
+        assert kinds == {"setup": "init", "proxy": "sidecar", "main": "app", "debugger-abcde": "ephemeral"}
+        assert "OOMKilled (137)" in [str(c) for c in containers.get_row_at(2)]
+        await pilot.press("d")
+        await settle(pilot, lambda: isinstance(app.screen, TextScreen)
+                     and "Name:         web" in app.screen.query_one(TextArea).text, "describe")
+        await pilot.press("escape", "y")
+        await settle(pilot, lambda: isinstance(app.screen, TextScreen)
+                     and "kind: Pod" in app.screen.query_one(TextArea).text, "yaml")
+        await pilot.press("escape", "escape")
+        await settle(pilot, lambda: isinstance(app.screen, PodsScreen), "home again")
+
+    drive(runtime, script)
+
+
+def test_delete_asks_first_with_a_grace_period() -> None:
+    runtime = FakeRuntime([row("web"), row("db")])
+
+    async def script(app: PodbayApp, pilot: Pilot[None]) -> None:
+        await settle(pilot, lambda: names(app) == ["db", "web"], "two pods")
+        await pilot.press("ctrl+d")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmDelete), "the question")
+        await pilot.press("escape")
+        await settle(pilot, lambda: isinstance(app.screen, PodsScreen), "cancelled")
+        assert runtime.deleted == []
+        await pilot.press("ctrl+d")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmDelete), "asked again")
+        app.screen.query_one("#grace").focus()
+        await pilot.press("5", "enter")
+        await settle(pilot, lambda: runtime.deleted == [("default", "db", 5)], "deleted with grace 5")
+        await settle(pilot, lambda: names(app) == ["web"], "gone from the table")
+
+    drive(runtime, script)
+
+
+def test_logs_follow_new_lines_and_pause(tmp_path: Path) -> None:
+    log = tmp_path / "0.log"
+    writer = LogWriter(log)
+    writer.write("stdout", b"first\nsecond\n")
+    runtime = FakeRuntime([row("web")], logs={"main": log})
+
+    async def script(app: PodbayApp, pilot: Pilot[None]) -> None:
+        await settle(pilot, lambda: names(app) == ["web"], "the pod")
+        await pilot.press("l")
+        await settle(pilot, lambda: isinstance(app.screen, LogsScreen)
+                     and app.screen.query_one(Log).lines == ["first", "second"], "the log so far")
+        writer.write("stdout", b"third\n")
+        await settle(pilot, lambda: app.screen.query_one(Log).lines[-1:] == ["third"], "a new line")
+        await pilot.press("p")
+        writer.write("stdout", b"fourth\n")
+        await pilot.pause(0.5)
+        assert app.screen.query_one(Log).lines[-1] == "third"  # paused: held back
+        await pilot.press("p")
+        await settle(pilot, lambda: app.screen.query_one(Log).lines[-1:] == ["fourth"], "resumed")
+
+    drive(runtime, script)
+    writer.close()
+
+
+def test_errors_are_notifications_and_help_lists_every_binding() -> None:
+    runtime = FakeRuntime([row("web")], failing="the state store is busy")
+
+    async def script(app: PodbayApp, pilot: Pilot[None]) -> None:
+        await settle(pilot, lambda: any("the state store is busy" in str(n.message)
+                                        for n in app._notifications), "a notification")
+        runtime.failing = ""
+        await settle(pilot, lambda: names(app) == ["web"], "recovered")
+        await pilot.press("question_mark")
+        await settle(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        table = app.screen.query_one(DataTable)
+        keys = {str(table.get_row_at(i)[0]) for i in range(table.row_count)}
+        assert {"enter", "l", "d", "y", "s", "ctrl+d", "slash", "question_mark", "q"} <= keys
+
+    drive(runtime, script)

@@ -1,0 +1,118 @@
+"""``podbay tui``: the Textual app. ``make_app(runtime)`` builds it (tests pass an in-memory runtime).
+
+Screens: pods (home) -> detail, logs, describe, yaml; delete asks first; a shell suspends the app
+and hands the terminal to ``podbay exec -it`` (in a process group of its own, so Ctrl-C reaches the
+shell, not the TUI), then resumes. Every runtime call runs in a worker thread (services.py).
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from typing import ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from podbay.tui.dialogs.confirm import KEEP, ConfirmDelete
+from podbay.tui.screens.detail import DetailScreen
+from podbay.tui.screens.help import HelpScreen
+from podbay.tui.screens.logs import LogsScreen
+from podbay.tui.screens.pods import PodsScreen
+from podbay.tui.screens.text import TextScreen
+from podbay.tui.services import ApiError, PodRow, RuntimeAPI, default_runtime
+
+
+class PodbayApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "podbay"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help"),
+        Binding("colon", "command_palette", "Palette", show=False),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, runtime: RuntimeAPI) -> None:
+        super().__init__()
+        self.runtime = runtime
+
+    def on_mount(self) -> None:
+        self.push_screen(PodsScreen())
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def row_for(self, namespace: str, name: str) -> PodRow:
+        return PodRow(namespace, name, "", "", "", 0, 0.0, "", "")
+
+    def open_pod_view(self, view: str, row: PodRow) -> None:
+        """Open a view of one pod (from the pods table or its detail screen)."""
+        namespace, name = row.namespace, row.name
+        if view == "detail":
+            self.push_screen(DetailScreen(namespace, name))
+        elif view == "describe":
+            self.push_screen(TextScreen(f"describe {namespace}/{name}",
+                                        lambda: self.runtime.describe(namespace, name)))
+        elif view == "yaml":
+            self.push_screen(TextScreen(f"yaml {namespace}/{name}", lambda: self.runtime.yaml(namespace, name),
+                                        language="yaml"))
+        elif view == "logs":
+            self.open_logs(namespace, name)
+        elif view == "delete":
+            def answered(grace: int | None) -> None:
+                self.delete(namespace, name, grace)
+
+            self.push_screen(ConfirmDelete(namespace, name), answered)
+        elif view == "shell":
+            self.shell(namespace, name)
+
+    @work(thread=True, exit_on_error=False)
+    def open_logs(self, namespace: str, name: str) -> None:
+        try:
+            pod = self.runtime.pod(namespace, name)
+        except ApiError as err:
+            self.call_from_thread(self.notify, str(err), severity="error")
+            return
+        spec = pod.get("spec", {})
+        names = [c["name"] for key in ("containers", "initContainers", "ephemeralContainers")
+                 for c in spec.get(key, [])]
+        self.call_from_thread(self.push_screen, LogsScreen(namespace, name, names))
+
+    @work(thread=True, exit_on_error=False)
+    def delete(self, namespace: str, name: str, grace: int | None) -> None:
+        if grace is None:
+            return
+        self.call_from_thread(self.notify, f"deleting {namespace}/{name} ...", timeout=2)
+        try:
+            self.runtime.delete(namespace, name, None if grace == KEEP else grace)
+        except ApiError as err:
+            self.call_from_thread(self.notify, str(err), severity="error", timeout=6)
+            return
+        self.call_from_thread(self.notify, f"pod {namespace}/{name} deleted", timeout=3)
+
+    def shell(self, namespace: str, name: str) -> None:
+        """``podbay exec -it POD -- sh`` on the real terminal, the app suspended meanwhile."""
+        argv = [sys.executable, "-m", "podbay.runtime.cli.main", "exec", "-it", "-n", namespace, name, "--", "sh"]
+        # The child stays in our process group (the terminal's foreground one, or its raw mode would stop
+        # it with SIGTTOU); a Ctrl-C before it goes raw must not end the TUI: no-op handlers meanwhile
+        # (not SIG_IGN, which the child would inherit).
+        previous = {number: signal.signal(number, lambda *_: None) for number in (signal.SIGINT, signal.SIGQUIT)}
+        try:
+            with self.suspend():
+                code = subprocess.call(argv)
+        except Exception as err:  # SuspendNotSupported and friends: said, never a crash
+            self.notify(f"cannot hand over the terminal here: {err}", severity="warning")
+            return
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+        if code not in (0, 130):
+            self.notify(f"the shell ended with code {code}", severity="warning", timeout=4)
+
+
+def make_app(runtime: RuntimeAPI | None = None) -> PodbayApp:
+    return PodbayApp(runtime if runtime is not None else default_runtime())
+

@@ -1,0 +1,195 @@
+"""The home screen: a live table of every pod, as ``podbay get pods -o wide`` with QoS.
+
+Rows are keyed by pod uid and updated cell by cell, so the table never flickers and the cursor
+stays on the pod it was on while pods come, go and change. The refresh runs in a worker thread
+once a second; ``/`` filters by text or by a label selector; clicking a header (or ``<``/``>``)
+sorts by that column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from podbay.tui.services import ApiError, PodRow, age, label_filter
+
+COLUMNS = ("NAME", "NAMESPACE", "READY", "STATUS", "RESTARTS", "AGE", "IP", "QOS")
+REFRESH_SECONDS = 1.0
+
+
+def cells(row: PodRow) -> tuple[str, ...]:
+    return (row.name, row.namespace, row.ready, row.status, str(row.restarts), age(row.created), row.ip or "<none>",
+            row.qos)
+
+
+def sort_key(column: str, row: PodRow) -> object:
+    return {"AGE": -row.created, "RESTARTS": row.restarts}.get(column, cells(row)[COLUMNS.index(column)])
+
+
+@dataclass
+class PodsLoaded(Message):
+    rows: list[PodRow]
+    error: str = ""
+
+
+class PodsScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "pod('detail')", "Detail"),
+        Binding("l", "pod('logs')", "Logs"),
+        Binding("d", "pod('describe')", "Describe"),
+        Binding("y", "pod('yaml')", "YAML"),
+        Binding("s", "pod('shell')", "Shell"),
+        Binding("ctrl+d", "pod('delete')", "Delete"),
+        Binding("c", "create", "Create"),
+        Binding("slash", "filter", "Filter"),
+        Binding("less_than_sign", "sort(-1)", "Sort left", show=False),
+        Binding("greater_than_sign", "sort(1)", "Sort right", show=False),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, PodRow] = {}
+        self.sort_column = "NAME"
+        self.reverse = False
+        self.filter_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder="filter: text, or a label selector such as app=web,tier!=db", id="filter")
+        yield DataTable(id="pods", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="host-limits")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for column in COLUMNS:
+            table.add_column(column, key=column)
+        table.focus()
+        self.title = "podbay: pods"
+        self.load()
+        self.set_interval(REFRESH_SECONDS, self.load)
+        limits = self.app.runtime.host_limits()  # type: ignore[attr-defined]
+        self.query_one("#host-limits", Static).update("\n".join(f"note: {text}" for text in limits))
+
+    @work(thread=True, exclusive=True, group="pods", exit_on_error=False)
+    def load(self) -> None:
+        try:
+            rows = self.app.runtime.pods()  # type: ignore[attr-defined]
+        except ApiError as err:
+            self.post_message(PodsLoaded([], str(err)))
+            return
+        self.post_message(PodsLoaded(rows))
+
+    def on_pods_loaded(self, message: PodsLoaded) -> None:
+        if message.error:
+            self.notify(message.error, severity="error", timeout=5)
+            return
+        self.show(message.rows)
+
+    def matching(self, rows: list[PodRow]) -> list[PodRow]:
+        text = self.filter_text.strip()
+        if not text:
+            return rows
+        try:
+            by_labels = label_filter(text)
+        except ValueError:
+            return []
+        if by_labels is not None:
+            return [row for row in rows if by_labels(row.labels)]
+        return [row for row in rows if any(text.lower() in cell.lower() for cell in cells(row))]
+
+    def show(self, rows: list[PodRow]) -> None:
+        """Bring the table to ``rows``: changed cells, new and gone rows; the cursor stays on its pod."""
+        table = self.query_one(DataTable)
+        shown = {row.uid: row for row in self.matching(rows)}
+        selected = self.selected_uid()
+        for uid in [key for key in self.rows if key not in shown]:
+            table.remove_row(uid)
+            del self.rows[uid]
+        for uid, row in shown.items():
+            values = cells(row)
+            if uid not in self.rows:
+                table.add_row(*values, key=uid)
+            else:
+                for column, old, new in zip(COLUMNS, cells(self.rows[uid]), values, strict=True):
+                    if old != new:
+                        table.update_cell(uid, column, new)
+            self.rows[uid] = row
+        ordered = sorted(self.rows.values(), key=lambda r: (sort_key(self.sort_column, r), r.namespace, r.name),
+                         reverse=self.reverse)
+        position = {(row.name, row.namespace): index for index, row in enumerate(ordered)}
+        table.sort("NAME", "NAMESPACE", key=lambda pair: position[pair])
+        if selected in self.rows:
+            table.move_cursor(row=table.get_row_index(selected), animate=False)
+        self.sub_title = f"{len(self.rows)} of {len(rows)} pods" + (f" matching {self.filter_text!r}"
+                                                                    if self.filter_text else "")
+
+    def selected_uid(self) -> str:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return ""
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def selected(self) -> PodRow | None:
+        return self.rows.get(self.selected_uid())
+
+    # --- actions -------------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.add_class("visible")
+        field.focus()
+
+    @on(Input.Changed, "#filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+        try:
+            label_filter(event.value.strip())
+        except ValueError as err:
+            self.notify(f"selector: {err}", severity="warning", timeout=3)
+        self.load()
+
+    @on(Input.Submitted, "#filter")
+    def filter_done(self) -> None:
+        self.query_one(DataTable).focus()
+
+    def action_clear_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.value = ""
+        field.remove_class("visible")
+        self.query_one(DataTable).focus()
+
+    @on(DataTable.HeaderSelected)
+    def header_clicked(self, event: DataTable.HeaderSelected) -> None:
+        column = str(event.column_key.value)
+        self.reverse = not self.reverse if column == self.sort_column else False
+        self.sort_column = column
+        self.show(list(self.rows.values()))
+
+    def action_sort(self, step: int) -> None:
+        index = (COLUMNS.index(self.sort_column) + step) % len(COLUMNS)
+        self.sort_column, self.reverse = COLUMNS[index], False
+        self.show(list(self.rows.values()))
+        self.notify(f"sorted by {self.sort_column}", timeout=1)
+
+    def action_pod(self, view: str) -> None:
+        row = self.selected()
+        if row is None:
+            self.notify("no pod selected", severity="warning", timeout=2)
+            return
+        self.app.open_pod_view(view, row)  # type: ignore[attr-defined]
+
+    def action_create(self) -> None:
+        self.app.notify("create: the YAML editor comes next (issue 8)", timeout=3)
+
+    @on(DataTable.RowSelected)
+    def row_chosen(self) -> None:
+        self.action_pod("detail")

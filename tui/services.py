@@ -1,0 +1,79 @@
+"""The TUI's one door to podbay.runtime: every call blocks, so screens make them in worker threads.
+
+``RuntimeAPI`` is what the screens need; ``podbay.runtime.api.Runtime`` provides it, and tests
+give an in-memory double with the same methods.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+from podbay.runtime.api import ApiError, PodRow, Problem
+
+
+class RuntimeAPI(Protocol):
+    def pods(self) -> list[PodRow]: ...
+    def pod(self, namespace: str, name: str) -> dict[str, Any]: ...
+    def yaml(self, namespace: str, name: str) -> str: ...
+    def describe(self, namespace: str, name: str) -> str: ...
+    def events(self, namespace: str, name: str) -> list[Any]: ...
+    def log_file(self, namespace: str, name: str, container: str, *, previous: bool = False) -> Path | None: ...
+    def validate(self, text: str) -> list[Problem]: ...
+    def create(self, text: str) -> tuple[str, str]: ...
+    def delete(self, namespace: str, name: str, grace: int | None = None) -> None: ...
+    def host_limits(self) -> list[str]: ...
+
+
+def label_filter(text: str) -> Callable[[dict[str, str]], bool] | None:
+    """A label selector typed in the filter (``app=web``, ``tier!=db``, ``env in (a,b)``), or None when the
+    text is a plain search; raises ValueError with the parser's words when it is a bad selector."""
+    if not any(mark in text for mark in ("=", " in ", " notin ", "!")):
+        return None
+    from podbay.runtime.cli.table import parse_selector, selects  # noqa: PLC0415
+
+    requirements = parse_selector(text)
+    return lambda labels: selects(requirements, labels)
+
+
+def age(created: float) -> str:
+    from podbay.runtime.api import age as runtime_age  # noqa: PLC0415
+
+    return runtime_age(created)
+
+
+def read_log_lines(path: Path, stop: threading.Event, *, follow: bool,
+                   timestamps: Callable[[], bool]) -> Iterator[list[str]]:
+    """Batches of a CRI log's lines (pieces joined), until ``stop``; with ``follow``, new ones as written."""
+    from podbay.runtime.logs.cri import parse  # noqa: PLC0415
+
+    position, buffered = 0, b""
+    while not stop.is_set():
+        try:
+            with open(path, "rb") as file:
+                file.seek(position)
+                data = file.read(1 << 20)
+        except FileNotFoundError:
+            return
+        position += len(data)
+        *records, buffered = (buffered + data).split(b"\n")
+        lines = [(f"{line.time} " if timestamps() else "") + line.text.decode(errors="replace")
+                 for line in parse(iter(record + b"\n" for record in records))]
+        if lines:
+            yield lines
+        elif not follow:
+            return
+        elif not data:
+            stop.wait(0.1)
+
+
+def default_runtime() -> RuntimeAPI:
+    from podbay.runtime.api import Runtime  # noqa: PLC0415
+
+    return Runtime()
+
+
+__all__ = ["ApiError", "PodRow", "Problem", "RuntimeAPI", "age", "default_runtime", "label_filter",
+           "read_log_lines"]
