@@ -7,7 +7,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from podbay.runtime.api import ApiError, PodRow, Problem
+import yaml
+
+from podbay.runtime.api import ApiError, PodRow, Problem, Runtime
 
 
 def row(name: str, status: str = "Running", namespace: str = "default", **fields: Any) -> PodRow:
@@ -22,6 +24,7 @@ class FakeRuntime:
     logs: dict[str, Path] = field(default_factory=dict)
     deleted: list[tuple[str, str, int | None]] = field(default_factory=list)
     failing: str = ""  # when set, pods() raises ApiError with it
+    created: list[str] = field(default_factory=list)
 
     def pods(self) -> list[PodRow]:
         if self.failing:
@@ -63,10 +66,15 @@ class FakeRuntime:
         return self.logs.get(container)
 
     def validate(self, text: str) -> list[Problem]:
-        return []
+        return Runtime().validate(text)  # pure: the loader and the API server's validation, no store
 
     def create(self, text: str) -> tuple[str, str]:
-        raise ApiError("not in the fake")
+        if any(problem.error for problem in self.validate(text)):
+            raise ApiError("the pod is invalid")
+        name = yaml.safe_load(text)["metadata"]["name"]
+        self.created.append(text)
+        self.rows.append(row(name, "Pending"))
+        return "default", name
 
     def delete(self, namespace: str, name: str, grace: int | None = None) -> None:
         self._find(namespace, name)

@@ -10,16 +10,18 @@ from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Log, TextArea
+from textual.widgets import DataTable, ListView, Log, Static, TextArea
 
 from podbay.runtime.logs.cri import LogWriter
 from podbay.tui.app import PodbayApp, make_app
 from podbay.tui.dialogs.confirm import ConfirmDelete
+from podbay.tui.screens.create import CreateScreen
 from podbay.tui.screens.detail import DetailScreen
 from podbay.tui.screens.help import HelpScreen
 from podbay.tui.screens.logs import LogsScreen
 from podbay.tui.screens.pods import PodsScreen
 from podbay.tui.screens.text import TextScreen
+from podbay.tui.templates import TEMPLATES
 from tests.tui.fake_runtime import FakeRuntime, row
 
 SIZE = (140, 40)
@@ -175,5 +177,38 @@ def test_errors_are_notifications_and_help_lists_every_binding() -> None:
         table = app.screen.query_one(DataTable)
         keys = {str(table.get_row_at(i)[0]) for i in range(table.row_count)}
         assert {"enter", "l", "d", "y", "s", "ctrl+d", "slash", "question_mark", "q"} <= keys
+
+    drive(runtime, script)
+
+
+def test_create_validates_as_you_type_and_applies() -> None:
+    runtime = FakeRuntime([row("web")])
+
+    async def script(app: PodbayApp, pilot: Pilot[None]) -> None:
+        await settle(pilot, lambda: names(app) == ["web"], "the pod")
+        await pilot.press("c")
+        await settle(pilot, lambda: isinstance(app.screen, CreateScreen), "the editor")
+        screen = app.screen
+        verdict = screen.query_one("#verdict", Static)
+        await settle(pilot, lambda: "valid" in str(verdict.render()), "the template is valid")
+        editor = screen.query_one(TextArea)
+        editor.load_text(TEMPLATES["nginx"].replace("image: nginx:1.14.2", "image: nginx:1.14.2\n    bogus: 1")
+                         .replace("containerPort: 80", "containerPort: 70000"))
+        await settle(pilot, lambda: "2 error(s)" in str(verdict.render()), "two errors listed")
+        listed = [str(item.query_one(Static).render()) for item in screen.query_one(ListView).children]
+        assert any("spec.containers[0].ports[0].containerPort" in text and "line 13" in text for text in listed)
+        assert any("bogus" in text for text in listed)
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.2)
+        assert runtime.created == []  # refused while invalid
+        screen.query_one(ListView).focus()
+        await pilot.press("down", "enter")  # the first problem listed: its line selected in the editor
+        await settle(pilot, lambda: editor.selected_text.strip() == "bogus: 1", "the line selected")
+        editor.load_text(TEMPLATES["probes"])
+        await settle(pilot, lambda: "valid" in str(verdict.render()), "valid again")
+        await pilot.press("ctrl+s")
+        await settle(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen.pod_name == "probed",
+                     "the new pod's detail")
+        assert runtime.created == [TEMPLATES["probes"]]
 
     drive(runtime, script)

@@ -188,7 +188,9 @@ class PodsScreen(Screen[None]):
         self.app.open_pod_view(view, row)  # type: ignore[attr-defined]
 
     def action_create(self) -> None:
-        self.app.notify("create: the YAML editor comes next (issue 8)", timeout=3)
+        from podbay.tui.screens.create import CreateScreen  # noqa: PLC0415
+
+        self.app.push_screen(CreateScreen())
 
     @on(DataTable.RowSelected)
     def row_chosen(self) -> None:
