@@ -19,6 +19,7 @@ from textual.binding import Binding, BindingType
 from podbay.tui.dialogs.confirm import KEEP, ConfirmDelete
 from podbay.tui.screens.detail import DetailScreen
 from podbay.tui.screens.help import HelpScreen
+from podbay.tui.screens.inspect import InspectScreen
 from podbay.tui.screens.logs import LogsScreen
 from podbay.tui.screens.pods import PodsScreen
 from podbay.tui.screens.text import TextScreen
@@ -59,6 +60,8 @@ class PodbayApp(App[None]):
         elif view == "yaml":
             self.push_screen(TextScreen(f"yaml {namespace}/{name}", lambda: self.runtime.yaml(namespace, name),
                                         language="yaml"))
+        elif view == "inspect":
+            self.push_screen(InspectScreen(namespace, name))
         elif view == "logs":
             self.open_logs(namespace, name)
         elif view == "delete":

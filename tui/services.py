@@ -21,6 +21,7 @@ class RuntimeAPI(Protocol):
     def describe(self, namespace: str, name: str) -> str: ...
     def events(self, namespace: str, name: str) -> list[Any]: ...
     def log_file(self, namespace: str, name: str, container: str, *, previous: bool = False) -> Path | None: ...
+    def inspect(self, namespace: str, name: str) -> dict[str, Any]: ...
     def validate(self, text: str) -> list[Problem]: ...
     def create(self, text: str) -> tuple[str, str]: ...
     def delete(self, namespace: str, name: str, grace: int | None = None) -> None: ...
@@ -69,11 +70,17 @@ def read_log_lines(path: Path, stop: threading.Event, *, follow: bool,
             stop.wait(0.1)
 
 
+def capability_names(mask_hex: str) -> list[str]:
+    from podbay.runtime.security.capabilities import capability_names as names  # noqa: PLC0415
+
+    return names(mask_hex)
+
+
 def default_runtime() -> RuntimeAPI:
     from podbay.runtime.api import Runtime  # noqa: PLC0415
 
     return Runtime()
 
 
-__all__ = ["ApiError", "PodRow", "Problem", "RuntimeAPI", "age", "default_runtime", "label_filter",
+__all__ = ["ApiError", "PodRow", "Problem", "RuntimeAPI", "age", "capability_names", "default_runtime", "label_filter",
            "read_log_lines"]

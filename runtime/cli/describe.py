@@ -217,7 +217,8 @@ def _namespaces(pid: int) -> dict[str, str]:
 
 
 def _security(pid: int) -> dict[str, str]:
-    wanted = ("Uid", "Gid", "Groups", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp", "Seccomp_filters")
+    wanted = ("Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp",
+              "Seccomp_filters")
     found = {}
     try:
         with open(f"/proc/{pid}/status") as file:
@@ -227,6 +228,12 @@ def _security(pid: int) -> dict[str, str]:
                     found[key] = " ".join(value.split())
     except OSError:
         pass
+    for name in ("uid_map", "gid_map", "cgroup"):  # the user namespace's id maps; the cgroup path
+        try:
+            with open(f"/proc/{pid}/{name}") as file:
+                found[name] = " | ".join(" ".join(line.split()) for line in file.read().splitlines())
+        except OSError:
+            continue
     return found
 
 
@@ -243,6 +250,14 @@ def _mounts(pid: int) -> list[dict[str, str]]:
     except OSError:
         pass
     return found
+
+
+def _settings(process: dict[str, Any]) -> dict[str, Any]:
+    """What the container runs after the image's defaults were applied: argv, env, user, working dir."""
+    user = process.get("run_as_user")
+    return {"argv": process.get("args", []), "env": process.get("env", []), "cwd": process.get("cwd", ""),
+            "user": str(user) if user is not None else process.get("user", "") or "0 (the image's default)",
+            "no_new_privs": process.get("no_new_privs"), "seccomp": "filter" if process.get("seccomp") else "none"}
 
 
 def inspect_pod(paths: Paths, name: str, namespace: str) -> int:
@@ -269,10 +284,12 @@ def inspect_data(record: PodRecord) -> dict[str, Any]:
         containers[container] = {"kind": kind, **({"target": target} if target else {}), "pid": pid,
                                  "folder": info.get("directory", ""), "runs": info.get("runs", 0),
                                  "namespaces": _namespaces(pid) if pid else {},
-                                 "process": _security(pid) if pid else {}, "mounts": _mounts(pid) if pid else []}
+                                 "process": _security(pid) if pid else {}, "mounts": _mounts(pid) if pid else [],
+                                 "settings": _settings(info.get("process", {}))}
     return {"name": record.name, "namespace": record.namespace, "uid": record.uid,
             "phase": record.status.get("phase"), "ip": record.status.get("podIP", ""),
-            "supervisor": record.runtime.get("supervisor"), "sandbox": {
+            "supervisor": record.runtime.get("supervisor"), "host_namespaces": _namespaces(os.getpid()),
+            "sandbox": {
                 "folder": sandbox.get("directory", ""), "volumes": sandbox.get("volumes", {}),
                 "etc_files": sandbox.get("etc_files", {}), "rootless_network": sandbox.get("rootless", False)},
             "containers": containers}

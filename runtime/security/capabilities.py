@@ -52,3 +52,10 @@ def container_capabilities(add: list[str], drop: list[str], privileged: bool,
             raise ValueError(f"unknown capability {cap!r}")
         caps.append(cap)
     return caps
+
+
+def capability_names(mask_hex: str) -> list[str]:
+    """The names in a /proc/PID/status capability mask (``00000000a80425fb``), lowest number first."""
+    mask = int(mask_hex or "0", 16)
+    names = {number: name for name, number in CAPABILITY_NUMBERS.items()}
+    return [names.get(bit, f"CAP_{bit}") for bit in range(64) if mask >> bit & 1]

@@ -18,6 +18,7 @@ from podbay.tui.dialogs.confirm import ConfirmDelete
 from podbay.tui.screens.create import CreateScreen
 from podbay.tui.screens.detail import DetailScreen
 from podbay.tui.screens.help import HelpScreen
+from podbay.tui.screens.inspect import kernel_view
 from podbay.tui.screens.logs import LogsScreen
 from podbay.tui.screens.pods import PodsScreen
 from podbay.tui.screens.text import TextScreen
@@ -212,3 +213,30 @@ def test_create_validates_as_you_type_and_applies() -> None:
         assert runtime.created == [TEMPLATES["probes"]]
 
     drive(runtime, script)
+
+
+def test_kernel_view_names_capabilities_and_who_shares_each_namespace() -> None:
+    data = {"name": "web", "namespace": "default", "phase": "Running", "ip": "10.88.0.9",
+            "host_namespaces": {"cgroup": "cgroup:[1]"},
+            "containers": {
+                "main": {"kind": "app", "pid": 10, "runs": 1,
+                         "namespaces": {"net": "net:[5]", "mnt": "mnt:[6]", "cgroup": "cgroup:[1]"},
+                         "process": {"CapEff": "00000000a80425fb", "CapBnd": "00000000a80425fb", "CapAmb": "0",
+                                     "NoNewPrivs": "1", "Seccomp": "2", "Seccomp_filters": "1",
+                                     "uid_map": "0 2130706432 65536"},
+                         "settings": {"argv": ["nginx"], "env": ["PATH=/bin"], "user": "101", "cwd": "/"},
+                         "mounts": [{"target": "/", "type": "overlay", "source": "overlay", "options": "rw"}]},
+                "debugger-x": {"kind": "ephemeral", "target": "main", "pid": 11, "runs": 1,
+                               "namespaces": {"net": "net:[5]", "mnt": "mnt:[7]"},
+                               "process": {"CapEff": "0000000000080000", "Seccomp": "0"}},
+                "done": {"kind": "init", "pid": 0}}}
+    text = kernel_view(data, ["no cgroup v2 hierarchy"])
+    assert "net     net:[5]                      shared with debugger-x" in text
+    assert "mnt     mnt:[6]                      its own" in text
+    assert "cgroup  cgroup:[1]                   the host's" in text
+    assert "effective   CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE NET_RAW " \
+           "SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP" in text
+    assert "effective   SYS_PTRACE" in text and "ambient     (none)" in text
+    assert "no_new_privs 1   seccomp filter (1 filter(s))" in text
+    assert "== debugger-x (ephemeral, target main)" in text and "== done (init)  pid not running" in text
+    assert "uid map: 0 2130706432 65536" in text and text.endswith("note: no cgroup v2 hierarchy")

@@ -42,6 +42,7 @@ class DetailScreen(Screen[None]):
         Binding("l", "pod('logs')", "Logs"),
         Binding("d", "pod('describe')", "Describe"),
         Binding("y", "pod('yaml')", "YAML"),
+        Binding("i", "pod('inspect')", "Kernel"),
         Binding("s", "pod('shell')", "Shell"),
         Binding("ctrl+d", "pod('delete')", "Delete"),
     ]
