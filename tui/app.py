@@ -17,6 +17,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from podbay.tui.dialogs.confirm import KEEP, ConfirmDelete
+from podbay.tui.dialogs.debug import DebugDialog, DebugRequest
 from podbay.tui.screens.detail import DetailScreen
 from podbay.tui.screens.help import HelpScreen
 from podbay.tui.screens.inspect import InspectScreen
@@ -70,7 +71,9 @@ class PodbayApp(App[None]):
 
             self.push_screen(ConfirmDelete(namespace, name), answered)
         elif view == "shell":
-            self.shell(namespace, name)
+            self.hand_over(["exec", "-it", "-n", namespace, name, "--", "sh"])
+        elif view == "debug":
+            self.ask_debug(namespace, name)
 
     @work(thread=True, exit_on_error=False)
     def open_logs(self, namespace: str, name: str) -> None:
@@ -96,9 +99,26 @@ class PodbayApp(App[None]):
             return
         self.call_from_thread(self.notify, f"pod {namespace}/{name} deleted", timeout=3)
 
-    def shell(self, namespace: str, name: str) -> None:
-        """``podbay exec -it POD -- sh`` on the real terminal, the app suspended meanwhile."""
-        argv = [sys.executable, "-m", "podbay.runtime.cli.main", "exec", "-it", "-n", namespace, name, "--", "sh"]
+    @work(thread=True, exit_on_error=False)
+    def ask_debug(self, namespace: str, name: str) -> None:
+        try:
+            spec = self.runtime.pod(namespace, name).get("spec", {})
+        except ApiError as err:
+            self.call_from_thread(self.notify, str(err), severity="error")
+            return
+        containers = [c["name"] for c in spec.get("containers", []) + spec.get("initContainers", [])]
+
+        def answered(request: DebugRequest | None) -> None:
+            if request is not None:
+                self.hand_over(["debug", "-n", namespace, name, "--image", request.image, "--profile",
+                                request.profile, *(["--target", request.target] if request.target else []),
+                                "-it", "--", "sh"])
+
+        self.call_from_thread(self.push_screen, DebugDialog(namespace, name, containers), answered)
+
+    def hand_over(self, args: list[str]) -> None:
+        """``podbay ARGS`` (exec -it, debug -it) on the real terminal, the app suspended meanwhile."""
+        argv = [sys.executable, "-m", "podbay.runtime.cli.main", *args]
         # The child stays in our process group (the terminal's foreground one, or its raw mode would stop
         # it with SIGTTOU); a Ctrl-C before it goes raw must not end the TUI: no-op handlers meanwhile
         # (not SIG_IGN, which the child would inherit).
@@ -113,7 +133,7 @@ class PodbayApp(App[None]):
             for number, handler in previous.items():
                 signal.signal(number, handler)
         if code not in (0, 130):
-            self.notify(f"the shell ended with code {code}", severity="warning", timeout=4)
+            self.notify(f"podbay {args[0]} ended with code {code}", severity="warning", timeout=4)
 
 
 def make_app(runtime: RuntimeAPI | None = None) -> PodbayApp:

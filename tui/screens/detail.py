@@ -44,6 +44,7 @@ class DetailScreen(Screen[None]):
         Binding("y", "pod('yaml')", "YAML"),
         Binding("i", "pod('inspect')", "Kernel"),
         Binding("s", "pod('shell')", "Shell"),
+        Binding("x", "pod('debug')", "Debug"),
         Binding("ctrl+d", "pod('delete')", "Delete"),
     ]
 

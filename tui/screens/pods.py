@@ -47,6 +47,7 @@ class PodsScreen(Screen[None]):
         Binding("y", "pod('yaml')", "YAML"),
         Binding("i", "pod('inspect')", "Kernel"),
         Binding("s", "pod('shell')", "Shell"),
+        Binding("x", "pod('debug')", "Debug"),
         Binding("ctrl+d", "pod('delete')", "Delete"),
         Binding("c", "create", "Create"),
         Binding("slash", "filter", "Filter"),
@@ -61,6 +62,7 @@ class PodsScreen(Screen[None]):
         self.sort_column = "NAME"
         self.reverse = False
         self.filter_text = ""
+        self.order: list[str] = []  # the uids in the table's current order
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -126,8 +128,11 @@ class PodsScreen(Screen[None]):
             self.rows[uid] = row
         ordered = sorted(self.rows.values(), key=lambda r: (sort_key(self.sort_column, r), r.namespace, r.name),
                          reverse=self.reverse)
-        position = {(row.name, row.namespace): index for index, row in enumerate(ordered)}
-        table.sort("NAME", "NAMESPACE", key=lambda pair: position[pair])
+        order = [row.uid for row in ordered]
+        if order != self.order:  # re-sorting costs a full repaint: only when the order changed
+            position = {(row.name, row.namespace): index for index, row in enumerate(ordered)}
+            table.sort("NAME", "NAMESPACE", key=lambda pair: position[pair])
+            self.order = order
         if selected in self.rows:
             table.move_cursor(row=table.get_row_index(selected), animate=False)
         self.sub_title = f"{len(self.rows)} of {len(rows)} pods" + (f" matching {self.filter_text!r}"
