@@ -54,6 +54,7 @@ PROBES = {
     "registry": (lambda: shutil.which("docker-registry") is not None,
                  "needs Debian's docker-registry (apt-get install docker-registry)"),
     "images": (_can_build_images, "needs busybox-static and gcc to build test images (scripts/setup.sh)"),
+    "tmux": (lambda: shutil.which("tmux") is not None, "needs tmux to drive the TUI end to end (apt-get install tmux)"),
 }
 
 
