@@ -7,17 +7,21 @@ shell, not the TUI), then resumes. Every runtime call runs in a worker thread (s
 
 from __future__ import annotations
 
+import functools
 import signal
 import subprocess
 import sys
+from collections.abc import Iterable
 from typing import ClassVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 
 from podbay.tui.dialogs.confirm import KEEP, ConfirmDelete
 from podbay.tui.dialogs.debug import DebugDialog, DebugRequest
+from podbay.tui.screens.create import CreateScreen
 from podbay.tui.screens.detail import DetailScreen
 from podbay.tui.screens.help import HelpScreen
 from podbay.tui.screens.inspect import InspectScreen
@@ -25,6 +29,9 @@ from podbay.tui.screens.logs import LogsScreen
 from podbay.tui.screens.pods import PodsScreen
 from podbay.tui.screens.text import TextScreen
 from podbay.tui.services import ApiError, PodRow, RuntimeAPI, default_runtime
+
+POD_ACTIONS = (("detail", "Open"), ("logs", "Logs of"), ("describe", "Describe"), ("yaml", "YAML of"),
+               ("inspect", "Kernel view of"), ("shell", "Shell in"), ("debug", "Debug"), ("delete", "Delete"))
 
 
 class PodbayApp(App[None]):
@@ -42,6 +49,23 @@ class PodbayApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(PodsScreen())
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The palette (``:`` or ``ctrl+p``): every action on the pod under the cursor, and the app's own."""
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Create a pod", "a YAML editor with templates", self.create_pod)
+        yield SystemCommand("Help", "every key binding", self.action_help)
+        row = screen.selected() if isinstance(screen, PodsScreen) else None
+        if isinstance(screen, DetailScreen):
+            row = self.row_for(screen.namespace, screen.pod_name)
+        if row is None:
+            return
+        for view, what in POD_ACTIONS:
+            yield SystemCommand(f"{what} {row.namespace}/{row.name}", f"the pod's {view}",
+                                functools.partial(self.open_pod_view, view, row))
+
+    def create_pod(self) -> None:
+        self.push_screen(CreateScreen())
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

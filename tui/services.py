@@ -76,11 +76,17 @@ def capability_names(mask_hex: str) -> list[str]:
     return names(mask_hex)
 
 
+def parse_time(text: str) -> float:
+    from podbay.runtime.lifecycle.status import parse_time as parse  # noqa: PLC0415
+
+    return parse(text)
+
+
 def default_runtime() -> RuntimeAPI:
     from podbay.runtime.api import Runtime  # noqa: PLC0415
 
     return Runtime()
 
 
-__all__ = ["ApiError", "PodRow", "Problem", "RuntimeAPI", "age", "capability_names", "default_runtime", "label_filter",
-           "read_log_lines"]
+__all__ = ["ApiError", "PodRow", "Problem", "RuntimeAPI", "age", "capability_names", "default_runtime",
+           "label_filter", "parse_time", "read_log_lines"]

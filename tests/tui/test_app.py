@@ -5,14 +5,17 @@ confirmation, help, and runtime errors shown as notifications."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import DataTable, ListView, Log, Static, TextArea
+from textual.widgets import DataTable, ListView, RichLog, Static, TextArea
 
+from podbay.runtime.lifecycle.status import parse_time
 from podbay.runtime.logs.cri import LogWriter
+from podbay.runtime.state.store import Event
 from podbay.tui.app import PodbayApp, make_app
 from podbay.tui.dialogs.confirm import ConfirmDelete
 from podbay.tui.screens.create import CreateScreen
@@ -23,6 +26,7 @@ from podbay.tui.screens.logs import LogsScreen
 from podbay.tui.screens.pods import PodsScreen
 from podbay.tui.screens.text import TextScreen
 from podbay.tui.templates import TEMPLATES
+from podbay.tui.timeline import timeline
 from tests.tui.fake_runtime import FakeRuntime, row
 
 SIZE = (140, 40)
@@ -44,6 +48,10 @@ async def settle(pilot: Pilot[None], until: Callable[[], Any], what: str) -> Non
         if until():
             return
     raise AssertionError(f"never: {what}")
+
+
+def log_text(app: PodbayApp) -> list[str]:
+    return [strip.text.rstrip() for strip in app.screen.query_one(RichLog).lines]
 
 
 def names(app: PodbayApp) -> list[str]:
@@ -151,15 +159,15 @@ def test_logs_follow_new_lines_and_pause(tmp_path: Path) -> None:
         await settle(pilot, lambda: names(app) == ["web"], "the pod")
         await pilot.press("l")
         await settle(pilot, lambda: isinstance(app.screen, LogsScreen)
-                     and app.screen.query_one(Log).lines == ["first", "second"], "the log so far")
+                     and log_text(app) == ["first", "second"], "the log so far")
         writer.write("stdout", b"third\n")
-        await settle(pilot, lambda: app.screen.query_one(Log).lines[-1:] == ["third"], "a new line")
+        await settle(pilot, lambda: log_text(app)[-1:] == ["third"], "a new line")
         await pilot.press("p")
         writer.write("stdout", b"fourth\n")
         await pilot.pause(0.5)
-        assert app.screen.query_one(Log).lines[-1] == "third"  # paused: held back
+        assert log_text(app)[-1] == "third"  # paused: held back
         await pilot.press("p")
-        await settle(pilot, lambda: app.screen.query_one(Log).lines[-1:] == ["fourth"], "resumed")
+        await settle(pilot, lambda: log_text(app)[-1:] == ["fourth"], "resumed")
 
     drive(runtime, script)
     writer.close()
@@ -240,3 +248,77 @@ def test_kernel_view_names_capabilities_and_who_shares_each_namespace() -> None:
     assert "no_new_privs 1   seccomp filter (1 filter(s))" in text
     assert "== debugger-x (ephemeral, target main)" in text and "== done (init)  pid not running" in text
     assert "uid map: 0 2130706432 65536" in text and text.endswith("note: no cgroup v2 hierarchy")
+
+
+def test_log_search_shows_matches_with_context_and_saves_them(tmp_path: Path, monkeypatch: Any) -> None:
+    log = tmp_path / "0.log"
+    writer = LogWriter(log)
+    writer.write("stdout", b"".join(f"line {n}\n".encode() for n in range(1, 21)) + b"boom here\n")
+    runtime = FakeRuntime([row("web")], logs={"main": log})
+    monkeypatch.chdir(tmp_path)
+
+    async def script(app: PodbayApp, pilot: Pilot[None]) -> None:
+        await settle(pilot, lambda: names(app) == ["web"], "the pod")
+        await pilot.press("l")
+        await settle(pilot, lambda: isinstance(app.screen, LogsScreen) and len(log_text(app)) == 21, "the log")
+        await pilot.press("slash", *"line 1", "enter")
+        await settle(pilot, lambda: log_text(app)[:3] == ["line 1", "line 2", "line 3"], "matches and context")
+        shown = log_text(app)
+        assert shown[3:6] == ["--", "line 8", "line 9"] and shown[-2:] == ["line 20", "boom here"]
+        writer.write("stdout", b"line 100\n")
+        await settle(pilot, lambda: log_text(app)[-1:] == ["line 100"], "a new match as it comes")
+        await pilot.press("ctrl+s")
+        await settle(pilot, lambda: list(tmp_path.glob("podbay-default-web-main-*.log")), "saved")
+        saved = next(tmp_path.glob("podbay-default-web-main-*.log")).read_text().splitlines()
+        assert saved == log_text(app)
+        await pilot.press("escape")  # clears the search first
+        await settle(pilot, lambda: len(log_text(app)) == 22, "everything again")
+        await pilot.press("w")
+        assert app.screen.query_one(RichLog).wrap
+
+    drive(runtime, script)
+    writer.close()
+
+
+def test_timeline_lines_up_events_terminations_and_the_backoff_countdown() -> None:
+    finished = "2026-11-25T10:00:30Z"
+    pod = {"status": {"containerStatuses": [
+        {"name": "main", "restartCount": 2, "state": {"waiting": {
+            "reason": "CrashLoopBackOff",
+            "message": "back-off 20s restarting failed container=main pod=web_default(u)"}},
+         "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137, "signal": 9, "finishedAt": finished}}},
+        {"name": "side", "restartCount": 0, "state": {"running": {"startedAt": "2026-11-25T10:00:00Z"}}}]}}
+    ended = parse_time(finished)
+    events = [Event("u", "Normal", "Started", "Started container main", ended - 90, ended - 20, 3),
+              Event("u", "Normal", "Started", "Started container side", ended - 30, ended - 30, 1),
+              Event("u", "Warning", "BackOff", "Back-off restarting failed container main in pod web", ended - 50,
+                    ended + 1, 2)]
+    now = ended + 6
+    lines = timeline(pod, events, "main", now)
+    clock = lambda moment: time.strftime("%H:%M:%S", time.localtime(moment))  # noqa: E731
+    assert lines[:3] == [
+        f"{clock(ended - 20)}  Started: Started container main (x3, first {clock(ended - 90)})",
+        f"{clock(ended)}  Terminated: OOMKilled, exit 137, signal 9  <- killed for memory (OOM)",
+        f"{clock(ended + 1)}  BackOff: Back-off restarting failed container main in pod web (x2, first "
+        f"{clock(ended - 50)})"]
+    assert lines[-1].strip() == "now    CrashLoopBackOff: restarts in 14s (back-off 20s)"
+    side = timeline(pod, events, "side", now)
+    assert len(side) == 2 and "Started container side" in side[0] and "running since" in side[1]
+
+
+def test_the_palette_offers_every_action_on_the_selected_pod() -> None:
+    runtime = FakeRuntime([row("web")])
+
+    async def script(app: PodbayApp, pilot: Pilot[None]) -> None:
+        await settle(pilot, lambda: names(app) == ["web"], "the pod")
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert {"Create a pod", "Help", "Logs of default/web", "Describe default/web", "Kernel view of default/web",
+                "Shell in default/web", "Debug default/web", "Delete default/web"} <= set(titles)
+        await pilot.press("colon")
+        await settle(pilot, lambda: type(app.screen).__name__ == "CommandPalette", "the palette")
+        await pilot.press(*"describe def")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, TextScreen), "describe, from the palette")
+
+    drive(runtime, script)

@@ -1,11 +1,12 @@
 """One pod: its containers (init, sidecar, app, ephemeral) with state, reason, restarts, image and
-last termination; its conditions; its events. Refreshed in a worker once a second."""
+last termination; the highlighted container's timeline (timeline.py); its conditions; its events.
+Refreshed in a worker once a second."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -13,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from podbay.tui.services import ApiError
+from podbay.tui.timeline import timeline
 
 CONTAINER_KEYS = (("initContainers", "initContainerStatuses", "init"), ("containers", "containerStatuses", "app"),
                   ("ephemeralContainers", "ephemeralContainerStatuses", "ephemeral"))
@@ -52,12 +54,15 @@ class DetailScreen(Screen[None]):
         super().__init__()
         self.namespace, self.pod_name = namespace, name
         self.pod: dict[str, Any] = {}
+        self.events: list[Any] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll():
             yield Static("Containers", classes="title")
             yield DataTable(id="containers", cursor_type="row")
+            yield Static("Timeline", classes="title", id="timeline-title")
+            yield Static("", id="timeline")
             yield Static("Conditions", classes="title")
             yield DataTable(id="conditions", cursor_type="none")
             yield Static("Events", classes="title")
@@ -85,7 +90,7 @@ class DetailScreen(Screen[None]):
         self.app.call_from_thread(self._show, pod, events)
 
     def _show(self, pod: dict[str, Any], events: list[Any]) -> None:
-        self.pod = pod
+        self.pod, self.events = pod, events
         self.sub_title = pod.get("status", {}).get("phase", "")
         _fill(self.query_one("#containers", DataTable), container_rows(pod))
         _fill(self.query_one("#conditions", DataTable), [
@@ -93,6 +98,18 @@ class DetailScreen(Screen[None]):
             for c in pod.get("status", {}).get("conditions", [])])
         _fill(self.query_one("#events", DataTable), [
             (e.type, e.reason, str(e.count), e.message) for e in events])
+        self.show_timeline()
+
+    @on(DataTable.RowHighlighted, "#containers")
+    def show_timeline(self) -> None:
+        """The highlighted container's life: events, terminations, the back-off countdown."""
+        rows = container_rows(self.pod)
+        table = self.query_one("#containers", DataTable)
+        if not rows or table.cursor_row >= len(rows):
+            return
+        name = rows[table.cursor_row][0]
+        self.query_one("#timeline-title", Static).update(f"Timeline of {name}")
+        self.query_one("#timeline", Static).update("\n".join(timeline(self.pod, self.events, name)))
 
     def action_pod(self, view: str) -> None:
         self.app.open_pod_view(view, self.app.row_for(self.namespace, self.pod_name))  # type: ignore[attr-defined]

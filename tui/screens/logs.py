@@ -1,51 +1,64 @@
-"""A container's log, followed as ``podbay logs -f`` follows it: new lines as they are written,
-read in a worker thread so a container writing thousands of lines a second never blocks the UI.
-``p`` pauses (lines gather and come when it resumes), ``t`` toggles timestamps, ``w`` wraps,
-``P`` shows the previous run, ``c`` switches container."""
+"""A container's log, followed as ``podbay logs -f`` follows it: read in a worker thread and handed
+to the UI in batches at most ten times a second, so a container writing thousands of lines a
+second never blocks the UI. ``p`` pauses (lines gather and come when it resumes), ``t``
+timestamps, ``w`` wraps, ``P`` the previous run, ``c`` the next container, ``a`` all containers
+interleaved, ``/`` searches (matches highlighted, two lines of context, ``--`` between groups),
+``ctrl+s`` saves what is shown to a file in the current folder."""
 
 from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import ClassVar
 
-from textual import work
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Log
+from textual.widgets import Footer, Header, Input, RichLog
 
+from podbay.tui.logfilter import SEPARATOR, ContextGrep
 from podbay.tui.services import ApiError, read_log_lines
 
-BATCH_SECONDS = 0.1  # lines are handed to the UI at most ten times a second
+BATCH_SECONDS = 0.1
+KEEP_LINES = 50_000
+ALL = "all containers"
 
 
 class LogsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back"),
+        Binding("escape", "back", "Back"),
+        Binding("slash", "search", "Search"),
         Binding("p", "pause", "Pause"),
         Binding("t", "timestamps", "Timestamps"),
         Binding("w", "wrap", "Wrap"),
         Binding("P", "previous", "Previous run"),
         Binding("c", "next_container", "Container"),
+        Binding("a", "all_containers", "All"),
+        Binding("ctrl+s", "save", "Save"),
     ]
 
     def __init__(self, namespace: str, name: str, containers: list[str]) -> None:
         super().__init__()
         self.namespace, self.pod_name, self.containers = namespace, name, containers or ["?"]
         self.container = self.containers[0]
-        self.paused = False
-        self.timestamps = False
-        self.previous = False
+        self.paused = self.timestamps = self.previous = self.wrap = False
+        self.lines: list[str] = []  # everything read, for search and save
         self.held: list[str] = []
+        self.grep: ContextGrep | None = None
         self.stop = threading.Event()
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Log(id="log", highlight=False, max_lines=50_000)
+        yield Input(placeholder="search (text; esc clears)", id="search")
+        yield RichLog(id="log", highlight=False, markup=False, wrap=False, max_lines=KEEP_LINES)
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#search", Input).display = False
+        self.query_one(RichLog).focus()  # the keys are the screen's until / opens the search
         self.restart()
 
     def on_unmount(self) -> None:
@@ -54,53 +67,127 @@ class LogsScreen(Screen[None]):
     def restart(self) -> None:
         self.stop.set()
         self.stop = threading.Event()
-        self.query_one(Log).clear()
+        self.lines.clear()
         self.held.clear()
-        self.title = f"logs {self.namespace}/{self.pod_name} [{self.container}]" + (" (previous)" if self.previous
-                                                                                     else "")
-        self.follow(self.stop)
+        self.render_all()
+        shown = self.container + (" (previous)" if self.previous else "")
+        self.title = f"logs {self.namespace}/{self.pod_name} [{shown}]"
+        for container in (self.containers if self.container == ALL else [self.container]):
+            self.follow(self.stop, container, self.container == ALL)
 
     @work(thread=True, exit_on_error=False)
-    def follow(self, stop: threading.Event) -> None:
+    def follow(self, stop: threading.Event, container: str, prefix: bool) -> None:
         runtime = self.app.runtime  # type: ignore[attr-defined]
         try:
-            path = runtime.log_file(self.namespace, self.pod_name, self.container, previous=self.previous)
+            path = runtime.log_file(self.namespace, self.pod_name, container, previous=self.previous)
         except ApiError as err:
             self.app.call_from_thread(self.notify, str(err), severity="error")
             return
         if path is None:
-            self.app.call_from_thread(self.notify, "no log for this run yet", timeout=3)
+            self.app.call_from_thread(self.notify, f"{container}: no log for this run yet", timeout=3)
             return
+        label = f"[{container}] " if prefix else ""
         for lines in read_log_lines(path, stop, follow=not self.previous, timestamps=lambda: self.timestamps):
             if stop.is_set():
                 return
-            self.app.call_from_thread(self._add, lines)
+            self.app.call_from_thread(self.add, [label + line for line in lines])
             time.sleep(BATCH_SECONDS)
 
-    def _add(self, lines: list[str]) -> None:
+    def add(self, lines: list[str]) -> None:
+        self.lines.extend(lines)
+        del self.lines[:-KEEP_LINES]
         if self.paused:
             self.held.extend(lines)
             return
-        self.query_one(Log).write_lines(lines)
+        self.show(lines)
+
+    def show(self, lines: list[str]) -> None:
+        log = self.query_one(RichLog)
+        if self.grep is None:
+            for line in lines:
+                log.write(Text(line))
+            return
+        for line, matched in self.grep.feed(lines):
+            text = Text(line, style="dim" if line == SEPARATOR else "")
+            if matched:
+                for start, end in self.grep.matches(line):
+                    text.stylize("bold reverse yellow", start, end)
+            log.write(text)
+
+    def render_all(self) -> None:
+        """Everything read so far again (after search, wrap or pause changed)."""
+        log = self.query_one(RichLog)
+        log.clear()
+        log.wrap = self.wrap
+        if self.grep is not None:
+            self.grep = self.grep.fresh()
+        self.show(list(self.lines))
+
+    # --- actions -------------------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        field = self.query_one("#search", Input)
+        field.display = True
+        field.focus()
+
+    @on(Input.Submitted, "#search")
+    def search(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        self.grep = ContextGrep(text) if text else None
+        self.sub_title = f"matching {text!r}" if text else ""
+        self.render_all()
+        self.query_one(RichLog).focus()
+
+    def action_back(self) -> None:
+        field = self.query_one("#search", Input)
+        if self.grep is not None or field.display:
+            field.value, field.display, self.grep, self.sub_title = "", False, None, ""
+            self.render_all()
+            return
+        self.app.pop_screen()
 
     def action_pause(self) -> None:
         self.paused = not self.paused
         self.sub_title = "paused" if self.paused else ""
         if not self.paused and self.held:
-            self.query_one(Log).write_lines(self.held)
-            self.held.clear()
+            held, self.held = self.held, []
+            self.show(held)
 
     def action_timestamps(self) -> None:
         self.timestamps = not self.timestamps
         self.restart()
 
     def action_wrap(self) -> None:
-        self.notify("wrap: the log view keeps lines whole; widen the terminal (coming)", timeout=2)
+        self.wrap = not self.wrap
+        self.render_all()
 
     def action_previous(self) -> None:
         self.previous = not self.previous
         self.restart()
 
     def action_next_container(self) -> None:
-        self.container = self.containers[(self.containers.index(self.container) + 1) % len(self.containers)]
+        choices = [*self.containers, ALL]
+        self.container = choices[(choices.index(self.container) + 1) % len(choices)]
         self.restart()
+
+    def action_all_containers(self) -> None:
+        self.container = ALL
+        self.restart()
+
+    def action_save(self) -> None:
+        """What is shown (everything, or the search's matches with their context) to a file."""
+        if self.grep is None:
+            self.save(list(self.lines))
+        else:
+            self.save([line for line, _ in self.grep.fresh().feed(self.lines)])
+
+    @work(thread=True, exit_on_error=False)
+    def save(self, lines: list[str]) -> None:
+        name = self.container.replace(" ", "-")
+        path = Path.cwd() / f"podbay-{self.namespace}-{self.pod_name}-{name}-{time.strftime('%Y%m%d-%H%M%S')}.log"
+        try:
+            path.write_text("".join(line + "\n" for line in lines))
+        except OSError as err:
+            self.app.call_from_thread(self.notify, f"cannot save: {err}", severity="error")
+            return
+        self.app.call_from_thread(self.notify, f"saved {len(lines)} lines to {path}", timeout=5)

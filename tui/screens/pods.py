@@ -194,9 +194,7 @@ class PodsScreen(Screen[None]):
         self.app.open_pod_view(view, row)  # type: ignore[attr-defined]
 
     def action_create(self) -> None:
-        from podbay.tui.screens.create import CreateScreen  # noqa: PLC0415
-
-        self.app.push_screen(CreateScreen())
+        self.app.create_pod()  # type: ignore[attr-defined]
 
     @on(DataTable.RowSelected)
     def row_chosen(self) -> None:
