@@ -34,6 +34,7 @@ def test_wheel_installs_and_runs(tmp_path: Path) -> None:
     (wheel,) = (tmp_path / "dist").glob("podbay-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "podbay/runtime/spec/pod.py" in names and "podbay/tui/__init__.py" in names
+    assert "podbay/tui/app.tcss" in names and "podbay/tui/screens/pods.py" in names  # the TUI's styles too
     assert "podbay/__init__.py" not in names  # podbay is a namespace package
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],

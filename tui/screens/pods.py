@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -27,6 +28,19 @@ REFRESH_SECONDS = 1.0
 def cells(row: PodRow) -> tuple[str, ...]:
     return (row.name, row.namespace, row.ready, row.status, str(row.restarts), age(row.created), row.ip or "<none>",
             row.qos)
+
+
+STATUS_STYLES = (("Running", "green"), ("Completed", "dim"), ("Succeeded", "dim"), ("Pending", "yellow"),
+                 ("ContainerCreating", "yellow"), ("PodInitializing", "yellow"), ("Init:", "yellow"),
+                 ("Terminating", "magenta"))
+
+
+def styled(column: str, value: str) -> Text | str:
+    """k9s's colours: healthy green, on its way yellow, done dim, anything else (errors, back-off) red."""
+    if column != "STATUS":
+        return value
+    style = next((style for prefix, style in STATUS_STYLES if value.startswith(prefix)), "bold red")
+    return Text(value, style=style, justify="left")
 
 
 def sort_key(column: str, row: PodRow) -> object:
@@ -120,11 +134,12 @@ class PodsScreen(Screen[None]):
         for uid, row in shown.items():
             values = cells(row)
             if uid not in self.rows:
-                table.add_row(*values, key=uid)
+                table.add_row(*(styled(column, value) for column, value in zip(COLUMNS, values, strict=True)),
+                              key=uid)
             else:
                 for column, old, new in zip(COLUMNS, cells(self.rows[uid]), values, strict=True):
                     if old != new:
-                        table.update_cell(uid, column, new)
+                        table.update_cell(uid, column, styled(column, new))
             self.rows[uid] = row
         ordered = sorted(self.rows.values(), key=lambda r: (sort_key(self.sort_column, r), r.namespace, r.name),
                          reverse=self.reverse)
