@@ -21,6 +21,7 @@ from textual.screen import Screen
 
 from podbay.tui.dialogs.confirm import KEEP, ConfirmDelete
 from podbay.tui.dialogs.debug import DebugDialog, DebugRequest
+from podbay.tui.dialogs.prompt import Prompt
 from podbay.tui.screens.create import CreateScreen
 from podbay.tui.screens.detail import DetailScreen
 from podbay.tui.screens.help import HelpScreen
@@ -31,7 +32,8 @@ from podbay.tui.screens.text import TextScreen
 from podbay.tui.services import ApiError, PodRow, RuntimeAPI, default_runtime
 
 POD_ACTIONS = (("detail", "Open"), ("logs", "Logs of"), ("describe", "Describe"), ("yaml", "YAML of"),
-               ("inspect", "Kernel view of"), ("shell", "Shell in"), ("debug", "Debug"), ("delete", "Delete"))
+               ("inspect", "Kernel view of"), ("shell", "Shell in"), ("debug", "Debug"), ("forward", "Port-forward to"),
+               ("delete", "Delete"))
 
 
 class PodbayApp(App[None]):
@@ -46,6 +48,7 @@ class PodbayApp(App[None]):
     def __init__(self, runtime: RuntimeAPI) -> None:
         super().__init__()
         self.runtime = runtime
+        self.forwards: list[subprocess.Popen[str]] = []  # port-forwards started from the TUI
 
     def on_mount(self) -> None:
         self.push_screen(PodsScreen())
@@ -98,6 +101,10 @@ class PodbayApp(App[None]):
             self.hand_over(["exec", "-it", "-n", namespace, name, "--", "sh"])
         elif view == "debug":
             self.ask_debug(namespace, name)
+        elif view == "forward":
+            question = f"Forward local ports to {namespace}/{name} ([LOCAL:]REMOTE, several with spaces)"
+            self.push_screen(Prompt(question, "8080 or 18080:80"),
+                             lambda ports: self.forward(namespace, name, ports.split()) if ports else None)
 
     @work(thread=True, exit_on_error=False)
     def open_logs(self, namespace: str, name: str) -> None:
@@ -139,6 +146,29 @@ class PodbayApp(App[None]):
                                 "-it", "--", "sh"])
 
         self.call_from_thread(self.push_screen, DebugDialog(namespace, name, containers), answered)
+
+    def forward(self, namespace: str, name: str, ports: list[str]) -> None:
+        """``podbay port-forward`` in the background until the TUI exits (or the pod goes)."""
+        argv = [sys.executable, "-m", "podbay.runtime.cli.main", "port-forward", "-n", namespace, name, *ports]
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True)
+        self.forwards.append(process)
+        self.report_forward(process, len(ports))
+
+    @work(thread=True, exit_on_error=False)
+    def report_forward(self, process: subprocess.Popen[str], count: int) -> None:
+        assert process.stdout is not None
+        for _ in range(count):
+            line = process.stdout.readline().strip()
+            if not line:
+                break
+            self.call_from_thread(self.notify, line, severity="information" if line.startswith("Forwarding")
+                                  else "error", timeout=6)
+
+    def on_unmount(self) -> None:
+        for process in self.forwards:
+            process.terminate()
+            process.wait()
 
     def hand_over(self, args: list[str]) -> None:
         """``podbay ARGS`` (exec -it, debug -it) on the real terminal, the app suspended meanwhile."""

@@ -113,6 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("tui", help="the terminal UI", description="Start the terminal UI (Textual).")
 
+    forward = commands.add_parser(
+        "port-forward", help="forward local ports to a pod",
+        description="Forward local ports to a pod's ports: podbay port-forward POD [LOCAL:]REMOTE...")
+    forward.add_argument("pod", metavar="POD")
+    forward.add_argument("ports", nargs="+", metavar="[LOCAL:]REMOTE")
+    forward.add_argument("--address", default="127.0.0.1", help="the local address to listen on (127.0.0.1)")
+    _namespace(forward)
+
     attach = commands.add_parser(
         "attach", help="attach to a running container's terminal or stdin",
         description="Attach to a running container: podbay attach POD [-c C] [-i] [-t]. Ctrl-P Ctrl-Q detaches.")
@@ -228,6 +236,10 @@ def run(argv: Sequence[str]) -> int:
 
         make_app(Runtime(_paths(args))).run()
         return 0
+    if args.command == "port-forward":
+        from podbay.runtime.cli.portforward import port_forward  # noqa: PLC0415
+
+        return port_forward(_paths(args), args.pod, args.namespace, args.ports, args.address)
     if args.command == "attach":
         from podbay.runtime.cli.attach import attach_command  # noqa: PLC0415
 

@@ -43,6 +43,7 @@ from podbay.runtime.supervisor.pod_worker import PodWorker
 from podbay.runtime.syscalls import set_child_subreaper
 
 DELETE_WAIT = 600.0
+CONNECT_TIMEOUT = 5.0
 
 
 def _start_time(pid: int) -> str:
@@ -175,6 +176,32 @@ class Supervisor:
             raise protocol.RequestError(error)
         return {"container": added.name}
 
+    def connect(self, conn: socket.socket, request: dict[str, Any]) -> None:
+        """``podbay port-forward``: a TCP connection to ``port`` on the pod's localhost, made from inside
+        its network namespace and handed to the caller (SCM_RIGHTS), as the kubelet's port-forward."""
+        namespace, name = str(request.get("namespace", "default")), str(request["name"])
+        port = int(request.get("port", 0))
+        try:
+            _, worker = self._live_worker(namespace, name, "forward a port of")
+            made = worker.sockets()(socket.AF_INET, socket.SOCK_STREAM)
+        except protocol.RequestError as err:
+            protocol.send(conn, {"ok": False, "error": str(err), "code": err.code})
+            return
+        except OSError as err:
+            protocol.send(conn, {"ok": False, "error": f"pod {name}: no socket in its network: {err}"})
+            return
+        with made:
+            try:
+                made.settimeout(CONNECT_TIMEOUT)
+                made.connect(("127.0.0.1", port))
+                made.settimeout(None)
+            except OSError as err:
+                protocol.send(conn, {"ok": False, "error": f"error forwarding port {port} to pod {name}: failed "
+                                     f"to connect to localhost:{port} inside its network namespace: "
+                                     f"{err.strerror or err}"})
+                return
+            socket.send_fds(conn, [json.dumps({"ok": True}).encode() + b"\n"], [made.fileno()])
+
     def attach(self, conn: socket.socket, request: dict[str, Any]) -> None:
         """``podbay attach``: the reply, then the session's frames on the same connection (attach.py)."""
         namespace, name = str(request.get("namespace", "default")), str(request["name"])
@@ -304,6 +331,9 @@ class Supervisor:
                     return
                 if request.get("op") == "attach":  # the connection becomes the session's stream
                     self.attach(conn, request)
+                    return
+                if request.get("op") == "connect":  # the answer carries a descriptor
+                    self.connect(conn, request)
                     return
                 reply = {"ok": True, **self.handle(request)}
             except protocol.RequestError as err:

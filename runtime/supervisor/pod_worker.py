@@ -167,7 +167,8 @@ class PodWorker:
         return PodContext(self.sandbox.mapping, {**self.sandbox.fds, **(join or {})}, self.sandbox.etc_files,
                           self.sandbox.volumes.sources, self.objects, pod_ip=self.sandbox.pod_ip)
 
-    def _sockets(self) -> handlers.SocketFactory:
+    def sockets(self) -> handlers.SocketFactory:
+        """Sockets in the pod's network namespace (probes, hooks, port-forward)."""
         assert self.sandbox is not None
         net = self.sandbox.fds.get("net")
         if net is None:
@@ -180,7 +181,7 @@ class PodWorker:
     def _target(self, run: ContainerRun) -> handlers.Target:
         assert self.sandbox is not None
         ports = {p.name: p.container_port for p in run.spec.ports if p.name}
-        return handlers.Target(run.name, run.pid, run.process, self.sandbox.pod_ip, ports, self._sockets())
+        return handlers.Target(run.name, run.pid, run.process, self.sandbox.pod_ip, ports, self.sockets())
 
     # --- the thread --------------------------------------------------------------------------
 

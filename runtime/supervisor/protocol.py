@@ -122,6 +122,18 @@ def open_session(paths: Paths, request: dict[str, Any]) -> tuple[socket.socket, 
         raise
 
 
+def receive_socket(paths: Paths, request: dict[str, Any]) -> socket.socket:
+    """A request answered with a descriptor (port-forward's connection into a pod)."""
+    conn = _connection(paths, start=False)
+    with conn:
+        send(conn, request)
+        data, fds, _, _ = socket.recv_fds(conn, MAX_REQUEST, 1, socket.MSG_CMSG_CLOEXEC)
+    if not fds:
+        _checked(paths, json.loads(data) if data.strip() else None)  # raises: the refusal's words
+        raise SupervisorError("podbay's supervisor answered without a connection")
+    return socket.socket(fileno=fds[0])
+
+
 def _checked(paths: Paths, answer: dict[str, Any] | None) -> dict[str, Any]:
     if answer is None:
         raise SupervisorError("podbay's supervisor closed the connection without an answer (see "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import sys
 import time
 from typing import Any
 
@@ -180,3 +181,29 @@ def test_exec_init_in_the_hosts_user_namespace_runs_a_sealed_interpreter(root_on
         time.sleep(0.2)
     assert after.stdout.splitlines() == ["after-exit-reopen-exe-for-writing allowed ",
                                          "after-exit-write-exe denied EPERM"], after.stdout
+
+
+def test_port_forward_reaches_the_pods_localhost(podbay: Podbay) -> None:
+    running_pod(podbay, "web", command=["sh", "-c", "mkdir /www; echo hello from the pod > /www/index.html; "
+                                                    "exec httpd -f -p 8080 -h /www"])
+    argv, kwargs = podbay.argv("port-forward", "web", "18080:8080", "18081:9")
+    forward = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=podbay.env(),
+                               cwd=str(podbay.home), **kwargs)
+    try:
+        assert forward.stdout is not None
+        assert forward.stdout.readline().strip() == "Forwarding from 127.0.0.1:18080 -> 8080"
+        assert forward.stdout.readline().strip() == "Forwarding from 127.0.0.1:18081 -> 9"
+        fetch = ["ip", "netns", "exec", podbay.netns, sys.executable, "-c",
+                 "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10)"
+                 ".read().decode())"]
+        got = subprocess.run([*fetch, "http://127.0.0.1:18080/"], capture_output=True, text=True, timeout=30,
+                             check=False)
+        assert got.stdout == "hello from the pod\n", got.stderr
+        refused = subprocess.run([*fetch, "http://127.0.0.1:18081/"], capture_output=True, text=True, timeout=30,
+                                 check=False)
+        assert refused.returncode != 0  # nothing listens on 9 in the pod: the connection is closed
+    finally:
+        forward.terminate()
+        _, errors = forward.communicate(timeout=30)
+    assert "failed to connect to localhost:9 inside its network namespace" in errors, errors
+    assert "Traceback" not in errors

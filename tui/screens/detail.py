@@ -47,6 +47,7 @@ class DetailScreen(Screen[None]):
         Binding("i", "pod('inspect')", "Kernel"),
         Binding("s", "pod('shell')", "Shell"),
         Binding("x", "pod('debug')", "Debug"),
+        Binding("f", "pod('forward')", "Forward"),
         Binding("ctrl+d", "pod('delete')", "Delete"),
     ]
 

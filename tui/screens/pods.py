@@ -62,6 +62,7 @@ class PodsScreen(Screen[None]):
         Binding("i", "pod('inspect')", "Kernel"),
         Binding("s", "pod('shell')", "Shell"),
         Binding("x", "pod('debug')", "Debug"),
+        Binding("f", "pod('forward')", "Forward"),
         Binding("ctrl+d", "pod('delete')", "Delete"),
         Binding("c", "create", "Create"),
         Binding("slash", "filter", "Filter"),
