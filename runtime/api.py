@@ -7,7 +7,6 @@ Errors are :class:`ApiError` with a sentence for the user, never a traceback.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,17 +109,10 @@ class Runtime:
 
     def log_file(self, namespace: str, name: str, container: str, *, previous: bool = False) -> Path | None:
         """The CRI log file of a container's current (or previous) run, if there is one."""
-        from podbay.runtime.cli.pods import log_folder  # noqa: PLC0415
+        from podbay.runtime.cli.pods import run_log  # noqa: PLC0415
 
-        record = self.record(namespace, name)
-        statuses = [s for key in ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses")
-                    for s in record.status.get(key, []) if s.get("name") == container]
-        runs = int(statuses[0].get("restartCount", 0)) if statuses else 0
-        number = runs - 1 if previous else runs
-        if number < 0:
-            return None
-        path = log_folder(self.paths, record) / container / f"{number}.log"
-        return path if path.exists() else None
+        found = run_log(self.paths, self.record(namespace, name), container, previous=previous)
+        return found[0] if found is not None and found[0].exists() else None
 
     # --- changes -----------------------------------------------------------------------------
 
@@ -137,24 +129,17 @@ class Runtime:
 
     def create(self, text: str) -> tuple[str, str]:
         """Create the Pod in ``text`` (with the ConfigMaps and Secrets beside it): (namespace, name)."""
+        from podbay.runtime.cli.run import choose_pod  # noqa: PLC0415
         from podbay.runtime.spec.loader import load_text  # noqa: PLC0415
-        from podbay.runtime.spec.pod import Pod, meta_of  # noqa: PLC0415
+        from podbay.runtime.spec.pod import meta_of  # noqa: PLC0415
         from podbay.runtime.spec.schema import encode  # noqa: PLC0415
-        from podbay.runtime.spec.validation import refused_on_create  # noqa: PLC0415
 
-        documents = load_text(text, "<editor>")
-        errors = [str(error) for document in documents for error in document.errors]
-        if errors:
-            raise ApiError("the pod is invalid: " + "; ".join(errors))
-        objects = [document.obj for document in documents if document.obj is not None]
-        pods = [obj for obj in objects if isinstance(obj, Pod)]
-        if len(pods) != 1:
-            raise ApiError(f"exactly one Pod is needed (found {len(pods)})")
-        if refused := refused_on_create(pods[0]):
-            raise ApiError(refused)
-        others = [obj for obj in objects if not isinstance(obj, Pod)]
-        self._call({"op": "run", "objects": [encode(pods[0])] + [encode(o) for o in others]})
-        meta = meta_of(pods[0])
+        chosen = choose_pod(load_text(text, "<editor>"), "<editor>")
+        if isinstance(chosen, str):
+            raise ApiError(chosen)
+        pod, others = chosen
+        self._call({"op": "run", "objects": [encode(pod)] + [encode(o) for o in others]})
+        meta = meta_of(pod)
         return meta.namespace or "default", meta.name
 
     def delete(self, namespace: str, name: str, grace: int | None = None) -> None:
@@ -181,10 +166,4 @@ class Runtime:
         except (OSError, ValueError):
             pass
         return missing
-
-
-def age(created: float, now: float | None = None) -> str:
-    from podbay.runtime.cli.table import human_duration  # noqa: PLC0415
-
-    return human_duration((now or time.time()) - created)
 

@@ -19,6 +19,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from podbay.tui.actions import POD_ACTIONS
 from podbay.tui.dialogs.confirm import KEEP, ConfirmDelete
 from podbay.tui.dialogs.debug import DebugDialog, DebugRequest
 from podbay.tui.dialogs.prompt import Prompt
@@ -29,11 +30,7 @@ from podbay.tui.screens.inspect import InspectScreen
 from podbay.tui.screens.logs import LogsScreen
 from podbay.tui.screens.pods import PodsScreen
 from podbay.tui.screens.text import TextScreen
-from podbay.tui.services import ApiError, PodRow, RuntimeAPI, default_runtime
-
-POD_ACTIONS = (("detail", "Open"), ("logs", "Logs of"), ("describe", "Describe"), ("yaml", "YAML of"),
-               ("inspect", "Kernel view of"), ("shell", "Shell in"), ("debug", "Debug"), ("forward", "Port-forward to"),
-               ("delete", "Delete"))
+from podbay.tui.services import ApiError, RuntimeAPI, container_names, default_runtime
 
 
 class PodbayApp(App[None]):
@@ -58,14 +55,15 @@ class PodbayApp(App[None]):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Create a pod", "a YAML editor with templates", self.create_pod)
         yield SystemCommand("Help", "every key binding", self.action_help)
-        row = screen.selected() if isinstance(screen, PodsScreen) else None
-        if isinstance(screen, DetailScreen):
-            row = self.row_for(screen.namespace, screen.pod_name)
-        if row is None:
+        if isinstance(screen, PodsScreen) and (row := screen.selected()) is not None:
+            pod = (row.namespace, row.name)
+        elif isinstance(screen, DetailScreen):
+            pod = (screen.namespace, screen.pod_name)
+        else:
             return
-        for view, what in POD_ACTIONS:
-            yield SystemCommand(f"{what} {row.namespace}/{row.name}", f"the pod's {view}",
-                                functools.partial(self.open_pod_view, view, row))
+        for _, view, _, title in POD_ACTIONS:
+            yield SystemCommand(f"{title} {pod[0]}/{pod[1]}", f"the pod's {view}",
+                                functools.partial(self.open_pod_view, view, *pod))
 
     def create_pod(self) -> None:
         self.push_screen(CreateScreen())
@@ -74,12 +72,8 @@ class PodbayApp(App[None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
-    def row_for(self, namespace: str, name: str) -> PodRow:
-        return PodRow(namespace, name, "", "", "", 0, 0.0, "", "")
-
-    def open_pod_view(self, view: str, row: PodRow) -> None:
-        """Open a view of one pod (from the pods table or its detail screen)."""
-        namespace, name = row.namespace, row.name
+    def open_pod_view(self, view: str, namespace: str, name: str) -> None:
+        """Open a view of one pod (from the pods table, its detail screen or the palette)."""
         if view == "detail":
             self.push_screen(DetailScreen(namespace, name))
         elif view == "describe":
@@ -113,10 +107,8 @@ class PodbayApp(App[None]):
         except ApiError as err:
             self.call_from_thread(self.notify, str(err), severity="error")
             return
-        spec = pod.get("spec", {})
-        names = [c["name"] for key in ("containers", "initContainers", "ephemeralContainers")
-                 for c in spec.get(key, [])]
-        self.call_from_thread(self.push_screen, LogsScreen(namespace, name, names))
+        apps, inits, ephemeral = container_names(pod)
+        self.call_from_thread(self.push_screen, LogsScreen(namespace, name, apps + inits + ephemeral))
 
     @work(thread=True, exit_on_error=False)
     def delete(self, namespace: str, name: str, grace: int | None) -> None:
@@ -133,11 +125,11 @@ class PodbayApp(App[None]):
     @work(thread=True, exit_on_error=False)
     def ask_debug(self, namespace: str, name: str) -> None:
         try:
-            spec = self.runtime.pod(namespace, name).get("spec", {})
+            apps, inits, _ = container_names(self.runtime.pod(namespace, name))
         except ApiError as err:
             self.call_from_thread(self.notify, str(err), severity="error")
             return
-        containers = [c["name"] for c in spec.get("containers", []) + spec.get("initContainers", [])]
+        containers = apps + inits
 
         def answered(request: DebugRequest | None) -> None:
             if request is not None:

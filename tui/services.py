@@ -40,33 +40,27 @@ def label_filter(text: str) -> Callable[[dict[str, str]], bool] | None:
 
 
 def age(created: float) -> str:
-    from podbay.runtime.api import age as runtime_age  # noqa: PLC0415
+    import time  # noqa: PLC0415
 
-    return runtime_age(created)
+    from podbay.runtime.cli.table import human_duration  # noqa: PLC0415
+
+    return human_duration(time.time() - created)
 
 
 def read_log_lines(path: Path, stop: threading.Event, *, follow: bool,
                    timestamps: Callable[[], bool]) -> Iterator[list[str]]:
-    """Batches of a CRI log's lines (pieces joined), until ``stop``; with ``follow``, new ones as written."""
-    from podbay.runtime.logs.cri import parse  # noqa: PLC0415
+    """Batches of a CRI log's lines (runtime/logs/tail.py: pieces joined, rotation followed), until
+    ``stop``; with ``follow``, new ones as they are written."""
+    from podbay.runtime.logs.tail import LogTail  # noqa: PLC0415
 
-    position, buffered = 0, b""
+    tail = LogTail(path)
     while not stop.is_set():
-        try:
-            with open(path, "rb") as file:
-                file.seek(position)
-                data = file.read(1 << 20)
-        except FileNotFoundError:
-            return
-        position += len(data)
-        *records, buffered = (buffered + data).split(b"\n")
-        lines = [(f"{line.time} " if timestamps() else "") + line.text.decode(errors="replace")
-                 for line in parse(iter(record + b"\n" for record in records))]
+        lines, grew = tail.read()
         if lines:
-            yield lines
+            yield [(f"{line.time} " if timestamps() else "") + line.text.decode(errors="replace") for line in lines]
         elif not follow:
             return
-        elif not data:
+        elif not grew:
             stop.wait(0.1)
 
 
@@ -82,11 +76,18 @@ def parse_time(text: str) -> float:
     return parse(text)
 
 
+def container_names(pod: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
+    """A pod's app, init and ephemeral containers' names (as the CLI lists them)."""
+    from podbay.runtime.cli.records import container_names as names  # noqa: PLC0415
+
+    return names(pod)
+
+
 def default_runtime() -> RuntimeAPI:
     from podbay.runtime.api import Runtime  # noqa: PLC0415
 
     return Runtime()
 
 
-__all__ = ["ApiError", "PodRow", "Problem", "RuntimeAPI", "age", "capability_names", "default_runtime",
-           "label_filter", "parse_time", "read_log_lines"]
+__all__ = ["ApiError", "PodRow", "Problem", "RuntimeAPI", "age", "capability_names", "container_names",
+           "default_runtime", "label_filter", "parse_time", "read_log_lines"]

@@ -89,7 +89,7 @@ def _interact(started: execute.Started) -> int:
     until = os.pidfd_open(started.init.pid)
     try:
         with terminal.raw_mode(0), terminal.window_follower(lambda rows, columns: set_size(master, rows, columns)):
-            terminal.pump(master, lambda data: terminal.write_all(master, data), until=until)
+            terminal.pump(master, until)
     finally:
         os.close(until)
         os.close(master)

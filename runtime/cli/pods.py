@@ -179,6 +179,18 @@ def _status_of(record: PodRecord, name: str) -> dict[str, Any]:
     return {}
 
 
+def run_log(paths: Paths, record: PodRecord, name: str, *, previous: bool = False) -> tuple[Path, int] | None:
+    """The CRI file of a container's current run, or of its last terminated one with ``previous`` (None
+    when there is none), and that run's number."""
+    entry = _status_of(record, name)
+    runs = int(entry.get("restartCount", 0))
+    if previous:
+        if "terminated" not in entry.get("lastState", {}) and "terminated" not in entry.get("state", {}):
+            return None
+        runs = runs - 1 if "terminated" in entry.get("lastState", {}) else runs
+    return log_folder(paths, record) / name / f"{runs}.log", runs
+
+
 def log_folder(paths: Paths, record: PodRecord) -> Path:
     return paths.data_dir / "logs" / f"{record.namespace}_{record.name}_{record.uid}"
 
@@ -206,15 +218,12 @@ def logs(paths: Paths, pod: str, namespace: str, container: str | None, *, follo
         cutoff = time.time() - parse_duration(since) if since else None
     except ValueError as err:
         return _err(f"--since: {err}")
-    folder = log_folder(paths, record)
     for name in chosen:
         entry = _status_of(record, name)
-        runs = entry.get("restartCount", 0)
-        if previous:
-            if "terminated" not in entry.get("lastState", {}) and "terminated" not in entry.get("state", {}):
-                return _err(f'previous terminated container "{name}" in pod "{pod}" not found', 1)
-            runs = runs - 1 if "terminated" in entry.get("lastState", {}) else runs
-        path = folder / name / f"{runs}.log"
+        found = run_log(paths, record, name, previous=previous)
+        if found is None:
+            return _err(f'previous terminated container "{name}" in pod "{pod}" not found', 1)
+        path, runs = found
         if not cri.files_of(path):
             if not entry.get("state") or ("waiting" in entry.get("state", {}) and not previous):
                 reason = entry.get("state", {}).get("waiting", {}).get("reason", "ContainerCreating")

@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from podbay.runtime.paths import Paths
-from podbay.runtime.spec.loader import load_paths
+from podbay.runtime.spec.loader import Document, load_paths
 from podbay.runtime.spec.pod import Pod, meta_of
 from podbay.runtime.spec.validation import refused_on_create
 
@@ -27,13 +27,18 @@ def _load(files: list[str]) -> tuple[Pod, list[Any]] | str:
     for document in result.documents:
         for warning in document.warnings:
             print(f"Warning: {document.source}: {warning}", file=sys.stderr)
-    problems = [f"{doc.source}: {error}" for doc in result.documents for error in doc.errors]
+    return choose_pod(result.documents, ", ".join(files))
+
+
+def choose_pod(documents: list[Document], where: str) -> tuple[Pod, list[Any]] | str:
+    """The one Pod to run and the ConfigMaps/Secrets beside it, or why not (every error at once)."""
+    problems = [f"{doc.source}: {error}" for doc in documents for error in doc.errors]
     if problems:
         return "the pod is invalid:\n  " + "\n  ".join(problems)
-    objects = [doc.obj for doc in result.documents if doc.obj is not None]
+    objects = [doc.obj for doc in documents if doc.obj is not None]
     pods = [obj for obj in objects if isinstance(obj, Pod)]
     if len(pods) != 1:
-        return f"{', '.join(files)}: podbay run needs exactly one Pod (found {len(pods)})"
+        return f"{where}: podbay run needs exactly one Pod (found {len(pods)})"
     return refused_on_create(pods[0]) or (pods[0], [obj for obj in objects if not isinstance(obj, Pod)])
 
 

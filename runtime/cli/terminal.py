@@ -97,45 +97,30 @@ def write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def pump(output: int, send: Callable[[bytes], None] | None, *, until: int | None = None,
-         detach: bool = False) -> str:
-    """Copy ``output`` (a pty master or a pipe) to our stdout, and our stdin to ``send``, until
-    ``until`` (a pidfd) is readable and the output is drained, the output ends, or the user detaches.
-    Returns "exited", "closed" or "detached"."""
-    scanner = DetachScanner() if detach else None
+def pump(master: int, until: int) -> None:
+    """Copy the pty ``master``'s output to our stdout and our stdin to it, until ``until`` (a pidfd) is
+    readable, then what is left of the output."""
     with selectors.DefaultSelector() as selector:
-        selector.register(output, selectors.EVENT_READ, "output")
-        if send is not None:
-            selector.register(0, selectors.EVENT_READ, "input")
-        if until is not None:
-            selector.register(until, selectors.EVENT_READ, "until")
+        selector.register(master, selectors.EVENT_READ, "output")
+        selector.register(0, selectors.EVENT_READ, "input")
+        selector.register(until, selectors.EVENT_READ, "until")
         while True:
             for key, _ in selector.select():
                 if key.data == "until":
-                    _drain(output)
-                    return "exited"
+                    _drain(master)
+                    return
                 if key.data == "output":
-                    data = _read(output)
-                    if not data:
-                        if until is None:
-                            return "closed"
-                        selector.unregister(output)  # the pty's last slave closed; the command may still run
-                        continue
-                    write_all(1, data)
+                    data = _read(master)
+                    if data:
+                        write_all(1, data)
+                    else:
+                        selector.unregister(master)  # the pty's last slave closed; the command may still run
                     continue
                 data = os.read(0, CHUNK)
-                if not data:
-                    selector.unregister(0)  # end of our input: the container keeps its stdin open
-                    continue
-                if scanner is not None:
-                    data, leaving = scanner.feed(data)
-                    if data:
-                        assert send is not None
-                        send(data)
-                    if leaving:
-                        return "detached"
-                elif send is not None:
-                    send(data)
+                if data:
+                    write_all(master, data)
+                else:
+                    selector.unregister(0)  # end of our input: the command keeps its terminal
 
 
 def _read(fd: int) -> bytes:

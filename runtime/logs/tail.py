@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from podbay.runtime.logs.cri import parse
+from podbay.runtime.logs.cri import LogLine, parse
 
 
 @dataclass
@@ -27,8 +27,8 @@ class LogTail:
             return
         self.position, self.inode = stat.st_size, stat.st_ino
 
-    def pump(self, out: IO[bytes]) -> bool:
-        """Write the lines added since the last call; False when there were none."""
+    def read(self) -> tuple[list[LogLine], bool]:
+        """The whole lines added since the last call (pieces joined), and whether the file grew."""
         try:
             with open(self.path, "rb") as file:
                 inode = os.fstat(file.fileno()).st_ino
@@ -37,12 +37,16 @@ class LogTail:
                 file.seek(self.position)
                 data = file.read()
         except FileNotFoundError:
-            return False
+            return [], False
         self.position += len(data)
         *records, self.buffered = (self.buffered + data).split(b"\n")
-        lines = list(parse(iter(record + b"\n" for record in records)))
+        return list(parse(iter(record + b"\n" for record in records))), bool(data)
+
+    def pump(self, out: IO[bytes]) -> bool:
+        """Write the lines added since the last call; False when there were none."""
+        lines, grew = self.read()
         if lines:
             out.write(b"".join(self.prefix.encode() + (f"{line.time} ".encode() if self.timestamps else b"")
                                + line.text + b"\n" for line in lines))
             out.flush()
-        return bool(data)
+        return grew

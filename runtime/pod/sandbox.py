@@ -24,8 +24,8 @@ from podbay.runtime.network.ipam import Ipam, IpamError, Lease, gateway_of, subn
 from podbay.runtime.paths import Paths
 from podbay.runtime.pod import volumes as pod_volumes
 from podbay.runtime.pod.config import ConfigError, PodObjects
-from podbay.runtime.process import launcher
-from podbay.runtime.process.channel import Channel, ChildError, ProtocolError
+from podbay.runtime.process import launcher, spawn
+from podbay.runtime.process.channel import Channel
 from podbay.runtime.process.plan import etc_files, pod_hostname
 from podbay.runtime.process.userns import UsernsError, remove_tree
 from podbay.runtime.spec.pod import Pod, meta_of, spec_of
@@ -124,17 +124,17 @@ def _start(sandbox: Sandbox, hostname: str) -> None:
         plan["join"] = join  # the rootless network's user namespace, rather than one of its own
     devnull = os.open(os.devnull, os.O_RDWR)
     try:
-        init, channel = launcher.spawn_init(plan, sandbox.mapping, what, stdio=(devnull, devnull, None),
+        init, channel = spawn.spawn_init(plan, sandbox.mapping, what, stdio=(devnull, devnull, None),
                                             pass_fds=tuple(join.values()))
     finally:
         os.close(devnull)
         for fd in join.values():
             os.close(fd)
     try:
-        message = channel.recv("holder", "sandbox", timeout=launcher.HANDSHAKE_TIMEOUT)
+        message = channel.recv("holder", "sandbox", timeout=spawn.HANDSHAKE_TIMEOUT)
         if message is not None and message["kind"] == "holder":
             sandbox.holder = int(message["pid"])
-            message = channel.recv("sandbox", timeout=launcher.HANDSHAKE_TIMEOUT)
+            message = channel.recv("sandbox", timeout=spawn.HANDSHAKE_TIMEOUT)
         if message is None:
             raise launcher.LaunchError(f"{what}: the sandbox exited before the pod's namespaces were ready")
         kinds = (["user"] if plan["userns"] else []) + namespaces
@@ -144,11 +144,9 @@ def _start(sandbox: Sandbox, hostname: str) -> None:
         if sandbox.lease is not None:
             _connect(sandbox, channel)
         channel.send("release")
-        init.wait(timeout=launcher.HANDSHAKE_TIMEOUT)
-    except ChildError as err:
-        raise launcher.LaunchError(f"{what}: {err.stage}: {err}") from err
-    except (ProtocolError, OSError) as err:
-        raise launcher.LaunchError(f"{what}: {err}") from err
+        init.wait(timeout=spawn.HANDSHAKE_TIMEOUT)
+    except spawn.HANDSHAKE_FAILURES as err:
+        raise spawn.launch_error(what, err) from err
     finally:
         channel.close()
         if init.poll() is None:
@@ -173,7 +171,7 @@ def _connect(sandbox: Sandbox, channel: Channel) -> None:
         raise launcher.LaunchError(f"pod {meta_of(sandbox.pod).name}: network: {err}") from err
     channel.send("configure", address=sandbox.lease.address, prefix=sandbox.lease.prefix,
                  gateway=sandbox.lease.gateway)
-    channel.recv("configured", timeout=launcher.HANDSHAKE_TIMEOUT)
+    channel.recv("configured", timeout=spawn.HANDSHAKE_TIMEOUT)
 
 
 def _release(sandbox: Sandbox) -> None:

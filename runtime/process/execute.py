@@ -19,8 +19,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from podbay.runtime.idmap import HOST
-from podbay.runtime.process.channel import ChildError, ProtocolError
-from podbay.runtime.process.spawn import HANDSHAKE_TIMEOUT, LaunchError, Stdio, spawn_init
+from podbay.runtime.process.channel import ChildError
+from podbay.runtime.process.spawn import (
+    HANDSHAKE_FAILURES,
+    HANDSHAKE_TIMEOUT,
+    LaunchError,
+    Stdio,
+    launch_error,
+    spawn_init,
+)
 
 NAMESPACES = ("user", "mnt", "net", "ipc", "uts", "cgroup", "pid")
 OUTPUT_LIMIT = 10 * 1024  # the kubelet keeps this much of a probe's or hook's output
@@ -101,10 +108,8 @@ def spawn(pid: int, process: dict[str, Any], args: list[str], what: str,
                 os.kill(child, signal.SIGKILL)
         init.kill()
         init.wait()
-        if isinstance(err, ChildError):
-            raise LaunchError(f"{what}: {err.stage}: {err}") from err
-        if isinstance(err, (ProtocolError, OSError)):
-            raise LaunchError(f"{what}: {err}") from err
+        if isinstance(err, HANDSHAKE_FAILURES):
+            raise launch_error(what, err) from err
         raise
     finally:
         channel.close()

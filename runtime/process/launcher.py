@@ -18,16 +18,22 @@ import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from podbay.runtime.idmap import IdMapError, IdMapping
+from podbay.runtime.idmap import IdMapping
 from podbay.runtime.images.store import ImageRecord, ImageStore, ImageStoreError
 from podbay.runtime.paths import Paths
 from podbay.runtime.process import plan as planner
-from podbay.runtime.process.channel import ChildError, ProtocolError
-from podbay.runtime.process.spawn import HANDSHAKE_TIMEOUT, LaunchError, Stdio, spawn_init
+from podbay.runtime.process.spawn import (
+    HANDSHAKE_FAILURES,
+    HANDSHAKE_TIMEOUT,
+    LaunchError,
+    Stdio,
+    launch_error,
+    spawn_init,
+)
 from podbay.runtime.process.userns import UsernsError, remove_tree
 from podbay.runtime.spec.pod import Container, Pod
 
-__all__ = ["HANDSHAKE_TIMEOUT", "Launch", "LaunchError", "Stdio", "cleanup", "prepare", "spawn_init", "start"]
+__all__ = ["HANDSHAKE_TIMEOUT", "Launch", "LaunchError", "cleanup", "prepare", "start"]  # and what spawn.py gives
 
 
 @dataclass
@@ -123,10 +129,8 @@ def start(launch: Launch, stdin: Stdio, stdout: Stdio, stderr: Stdio, on_log: ob
                 on_log(f"container {name}: {message['message']}")
         started = True
         return launch.pid
-    except ChildError as err:  # (6)
-        raise LaunchError(f"container {name}: {err.stage}: {err}") from err
-    except (ProtocolError, IdMapError, OSError) as err:
-        raise LaunchError(f"container {name}: {err}") from err
+    except HANDSHAKE_FAILURES as err:  # (6) among them
+        raise launch_error(f"container {name}", err) from err
     finally:
         channel.close()
         if init.poll() is None:

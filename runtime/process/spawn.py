@@ -26,6 +26,12 @@ class LaunchError(Exception):
 
 
 Stdio = IO[bytes] | int | None
+HANDSHAKE_FAILURES = (ChildError, ProtocolError, IdMapError, OSError)  # what a failed handshake raises
+
+
+def launch_error(what: str, err: BaseException) -> LaunchError:
+    """A failed handshake in the user's words: ``what``, the init's stage if it named one, the cause."""
+    return LaunchError(f"{what}: {err.stage}: {err}" if isinstance(err, ChildError) else f"{what}: {err}")
 
 
 def spawn_init(plan: dict[str, object], mapping: IdMapping, what: str, *, stdio: tuple[Stdio, Stdio, Stdio],
@@ -62,9 +68,7 @@ def spawn_init(plan: dict[str, object], mapping: IdMapping, what: str, *, stdio:
         channel.close()
         init.kill()
         init.wait()
-        if isinstance(err, ChildError):
-            raise LaunchError(f"{what}: {err.stage}: {err}") from err
-        if isinstance(err, (ProtocolError, IdMapError, OSError)):
-            raise LaunchError(f"{what}: {err}") from err
+        if isinstance(err, HANDSHAKE_FAILURES):
+            raise launch_error(what, err) from err
         raise
     return init, channel

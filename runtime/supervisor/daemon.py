@@ -53,12 +53,12 @@ def _start_time(pid: int) -> str:
         return ""
 
 
-def decode(objects: list[dict[str, Any]]) -> tuple[Pod, PodObjects]:
+def decode(objects: list[dict[str, Any]], what: str = "the pod") -> tuple[Pod, PodObjects]:
     """The pod and its ConfigMaps/Secrets, from the objects the CLI loaded and defaulted."""
     documents = load_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}), "<request>")
     problems = [str(error) for doc in documents for error in doc.errors]
     if problems:
-        raise protocol.RequestError("the pod is invalid: " + "; ".join(problems))
+        raise protocol.RequestError(f"{what} is invalid: " + "; ".join(problems))
     loaded = [doc.obj for doc in documents if doc.obj is not None]
     pods = [obj for obj in loaded if isinstance(obj, Pod)]
     if len(pods) != 1:
@@ -164,11 +164,7 @@ class Supervisor:
         record, worker = self._live_worker(namespace, name, "add an ephemeral container to")
         manifest = copy.deepcopy(record.manifest)
         manifest.setdefault("spec", {}).setdefault("ephemeralContainers", []).append(request["container"])
-        try:
-            pod, _ = decode([manifest, *worker.objects_data])
-        except protocol.RequestError as err:
-            raise protocol.RequestError(str(err).replace("the pod is invalid", f'Pod "{name}" is invalid', 1)) \
-                from err
+        pod, _ = decode([manifest, *worker.objects_data], f'Pod "{name}"')  # the API server's words
         added = spec_of(pod).ephemeral_containers[-1]
         manifest["spec"]["ephemeralContainers"][-1] = encode(added)
         error = worker.add_ephemeral(added, manifest, bool(request.get("remove")))
@@ -181,41 +177,32 @@ class Supervisor:
         its network namespace and handed to the caller (SCM_RIGHTS), as the kubelet's port-forward."""
         namespace, name = str(request.get("namespace", "default")), str(request["name"])
         port = int(request.get("port", 0))
+        _, worker = self._live_worker(namespace, name, "forward a port of")
         try:
-            _, worker = self._live_worker(namespace, name, "forward a port of")
             made = worker.sockets()(socket.AF_INET, socket.SOCK_STREAM)
-        except protocol.RequestError as err:
-            protocol.send(conn, {"ok": False, "error": str(err), "code": err.code})
-            return
         except OSError as err:
-            protocol.send(conn, {"ok": False, "error": f"pod {name}: no socket in its network: {err}"})
-            return
+            raise protocol.RequestError(f"pod {name}: no socket in its network: {err}") from err
         with made:
             try:
                 made.settimeout(CONNECT_TIMEOUT)
                 made.connect(("127.0.0.1", port))
                 made.settimeout(None)
             except OSError as err:
-                protocol.send(conn, {"ok": False, "error": f"error forwarding port {port} to pod {name}: failed "
-                                     f"to connect to localhost:{port} inside its network namespace: "
-                                     f"{err.strerror or err}"})
-                return
+                raise protocol.RequestError(f"error forwarding port {port} to pod {name}: failed to connect to "
+                                            f"localhost:{port} inside its network namespace: "
+                                            f"{err.strerror or err}") from err
             socket.send_fds(conn, [json.dumps({"ok": True}).encode() + b"\n"], [made.fileno()])
 
     def attach(self, conn: socket.socket, request: dict[str, Any]) -> None:
         """``podbay attach``: the reply, then the session's frames on the same connection (attach.py)."""
         namespace, name = str(request.get("namespace", "default")), str(request["name"])
-        try:
-            _, worker = self._live_worker(namespace, name, "attach to a container in")
-            container = str(request.get("container", ""))
-            run = next((r for r in worker.runs if r.name == container), None)
-            if run is None:
-                raise protocol.RequestError(f"container {container} is not valid for pod {name}", code="BadRequest")
-            if not run.running:
-                raise protocol.RequestError(f"container {container} is not running", code="BadRequest")
-        except protocol.RequestError as err:
-            protocol.send(conn, {"ok": False, "error": str(err), "code": err.code})
-            return
+        _, worker = self._live_worker(namespace, name, "attach to a container in")
+        container = str(request.get("container", ""))
+        run = next((r for r in worker.runs if r.name == container), None)
+        if run is None:
+            raise protocol.RequestError(f"container {container} is not valid for pod {name}", code="BadRequest")
+        if not run.running:
+            raise protocol.RequestError(f"container {container} is not running", code="BadRequest")
         protocol.send(conn, {"ok": True, "tty": run.spec.tty, "stdin": run.spec.stdin})
         run.attach(conn, bool(request.get("stdin")) and run.spec.stdin)
 
@@ -329,11 +316,9 @@ class Supervisor:
                 request = protocol.receive(conn)
                 if request is None:
                     return
-                if request.get("op") == "attach":  # the connection becomes the session's stream
-                    self.attach(conn, request)
-                    return
-                if request.get("op") == "connect":  # the answer carries a descriptor
-                    self.connect(conn, request)
+                streams = {"attach": self.attach, "connect": self.connect}  # answered on the connection itself
+                if request.get("op") in streams:  # (a session's frames; a descriptor), refusals as any other
+                    streams[request["op"]](conn, request)
                     return
                 reply = {"ok": True, **self.handle(request)}
             except protocol.RequestError as err:

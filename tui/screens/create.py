@@ -110,4 +110,4 @@ class CreateScreen(Screen[None]):
     def _created(self, namespace: str, name: str) -> None:
         self.notify(f"pod {namespace}/{name} created", timeout=3)
         self.app.pop_screen()
-        self.app.open_pod_view("detail", self.app.row_for(namespace, name))  # type: ignore[attr-defined]
+        self.app.open_pod_view("detail", namespace, name)  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from podbay.tui.actions import pod_bindings
 from podbay.tui.services import ApiError
 from podbay.tui.timeline import timeline
 
@@ -41,14 +42,7 @@ def container_rows(pod: dict[str, Any]) -> list[tuple[str, ...]]:
 class DetailScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
-        Binding("l", "pod('logs')", "Logs"),
-        Binding("d", "pod('describe')", "Describe"),
-        Binding("y", "pod('yaml')", "YAML"),
-        Binding("i", "pod('inspect')", "Kernel"),
-        Binding("s", "pod('shell')", "Shell"),
-        Binding("x", "pod('debug')", "Debug"),
-        Binding("f", "pod('forward')", "Forward"),
-        Binding("ctrl+d", "pod('delete')", "Delete"),
+        *pod_bindings(),
     ]
 
     def __init__(self, namespace: str, name: str) -> None:
@@ -113,7 +107,7 @@ class DetailScreen(Screen[None]):
         self.query_one("#timeline", Static).update("\n".join(timeline(self.pod, self.events, name)))
 
     def action_pod(self, view: str) -> None:
-        self.app.open_pod_view(view, self.app.row_for(self.namespace, self.pod_name))  # type: ignore[attr-defined]
+        self.app.open_pod_view(view, self.namespace, self.pod_name)  # type: ignore[attr-defined]
 
 
 def _fill(table: DataTable[str], rows: list[tuple[str, ...]]) -> None:

@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from podbay.tui.actions import pod_bindings
 from podbay.tui.services import ApiError, PodRow, age, label_filter
 
 COLUMNS = ("NAME", "NAMESPACE", "READY", "STATUS", "RESTARTS", "AGE", "IP", "QOS")
@@ -56,14 +57,7 @@ class PodsLoaded(Message):
 class PodsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "pod('detail')", "Detail"),
-        Binding("l", "pod('logs')", "Logs"),
-        Binding("d", "pod('describe')", "Describe"),
-        Binding("y", "pod('yaml')", "YAML"),
-        Binding("i", "pod('inspect')", "Kernel"),
-        Binding("s", "pod('shell')", "Shell"),
-        Binding("x", "pod('debug')", "Debug"),
-        Binding("f", "pod('forward')", "Forward"),
-        Binding("ctrl+d", "pod('delete')", "Delete"),
+        *pod_bindings(),
         Binding("c", "create", "Create"),
         Binding("slash", "filter", "Filter"),
         Binding("less_than_sign", "sort(-1)", "Sort left", show=False),
@@ -73,6 +67,7 @@ class PodsScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
+        self.loaded: list[PodRow] = []  # every pod, as last read (the table shows those the filter keeps)
         self.rows: dict[str, PodRow] = {}
         self.sort_column = "NAME"
         self.reverse = False
@@ -94,8 +89,13 @@ class PodsScreen(Screen[None]):
         self.title = "podbay: pods"
         self.load()
         self.set_interval(REFRESH_SECONDS, self.load)
+        self.load_host_limits()
+
+    @work(thread=True, exit_on_error=False)
+    def load_host_limits(self) -> None:
         limits = self.app.runtime.host_limits()  # type: ignore[attr-defined]
-        self.query_one("#host-limits", Static).update("\n".join(f"note: {text}" for text in limits))
+        text = "\n".join(f"note: {line}" for line in limits)
+        self.app.call_from_thread(self.query_one("#host-limits", Static).update, text)
 
     @work(thread=True, exclusive=True, group="pods", exit_on_error=False)
     def load(self) -> None:
@@ -110,6 +110,7 @@ class PodsScreen(Screen[None]):
         if message.error:
             self.notify(message.error, severity="error", timeout=5)
             return
+        self.loaded = message.rows
         self.show(message.rows)
 
     def matching(self, rows: list[PodRow]) -> list[PodRow]:
@@ -177,7 +178,7 @@ class PodsScreen(Screen[None]):
             label_filter(event.value.strip())
         except ValueError as err:
             self.notify(f"selector: {err}", severity="warning", timeout=3)
-        self.load()
+        self.show(self.loaded)
 
     @on(Input.Submitted, "#filter")
     def filter_done(self) -> None:
@@ -194,12 +195,12 @@ class PodsScreen(Screen[None]):
         column = str(event.column_key.value)
         self.reverse = not self.reverse if column == self.sort_column else False
         self.sort_column = column
-        self.show(list(self.rows.values()))
+        self.show(self.loaded)
 
     def action_sort(self, step: int) -> None:
         index = (COLUMNS.index(self.sort_column) + step) % len(COLUMNS)
         self.sort_column, self.reverse = COLUMNS[index], False
-        self.show(list(self.rows.values()))
+        self.show(self.loaded)
         self.notify(f"sorted by {self.sort_column}", timeout=1)
 
     def action_pod(self, view: str) -> None:
@@ -207,7 +208,7 @@ class PodsScreen(Screen[None]):
         if row is None:
             self.notify("no pod selected", severity="warning", timeout=2)
             return
-        self.app.open_pod_view(view, row)  # type: ignore[attr-defined]
+        self.app.open_pod_view(view, row.namespace, row.name)  # type: ignore[attr-defined]
 
     def action_create(self) -> None:
         self.app.create_pod()  # type: ignore[attr-defined]
