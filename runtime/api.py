@@ -145,6 +145,10 @@ class Runtime:
     def delete(self, namespace: str, name: str, grace: int | None = None) -> None:
         self._call({"op": "delete", "namespace": namespace, "name": name, "grace": grace})
 
+    def restart(self, namespace: str, name: str, container: str, grace: int | None = None) -> None:
+        """Stop the container and start it again at once (podbay restart)."""
+        self._call({"op": "restart", "namespace": namespace, "name": name, "container": container, "grace": grace})
+
     def _call(self, request: dict[str, Any]) -> dict[str, Any]:
         try:
             return protocol.call(self.paths, request)

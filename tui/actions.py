@@ -14,6 +14,7 @@ POD_ACTIONS = (
     ("s", "shell", "Shell", "Shell in"),
     ("x", "debug", "Debug", "Debug"),
     ("f", "forward", "Forward", "Port-forward to"),
+    ("r", "restart", "Restart", "Restart a container of"),
     ("ctrl+d", "delete", "Delete", "Delete"),
 )
 

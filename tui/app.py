@@ -11,8 +11,8 @@ import functools
 import signal
 import subprocess
 import sys
-from collections.abc import Iterable
-from typing import ClassVar
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -20,7 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from podbay.tui.actions import POD_ACTIONS
-from podbay.tui.dialogs.confirm import KEEP, ConfirmDelete
+from podbay.tui.dialogs.confirm import ConfirmStop, Stop
 from podbay.tui.dialogs.debug import DebugDialog, DebugRequest
 from podbay.tui.dialogs.prompt import Prompt
 from podbay.tui.screens.create import CreateScreen
@@ -72,8 +72,9 @@ class PodbayApp(App[None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
-    def open_pod_view(self, view: str, namespace: str, name: str) -> None:
-        """Open a view of one pod (from the pods table, its detail screen or the palette)."""
+    def open_pod_view(self, view: str, namespace: str, name: str, container: str = "") -> None:
+        """Open a view of one pod (from the pods table, its detail screen with the highlighted container,
+        or the palette)."""
         if view == "detail":
             self.push_screen(DetailScreen(namespace, name))
         elif view == "describe":
@@ -87,10 +88,13 @@ class PodbayApp(App[None]):
         elif view == "logs":
             self.open_logs(namespace, name)
         elif view == "delete":
-            def answered(grace: int | None) -> None:
-                self.delete(namespace, name, grace)
+            def answered(answer: Stop | None) -> None:
+                if answer is not None:
+                    self.delete(namespace, name, answer.grace)
 
-            self.push_screen(ConfirmDelete(namespace, name), answered)
+            self.push_screen(ConfirmStop(f"Delete pod {namespace}/{name}?", "Delete"), answered)
+        elif view == "restart":
+            self.ask_restart(namespace, name, container)
         elif view == "shell":
             self.hand_over(["exec", "-it", "-n", namespace, name, "--", "sh"])
         elif view == "debug":
@@ -100,35 +104,62 @@ class PodbayApp(App[None]):
             self.push_screen(Prompt(question, "8080 or 18080:80"),
                              lambda ports: self.forward(namespace, name, ports.split()) if ports else None)
 
-    @work(thread=True, exit_on_error=False)
-    def open_logs(self, namespace: str, name: str) -> None:
+    def read_pod(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """In a worker: the pod, or None once the error has been shown."""
         try:
-            pod = self.runtime.pod(namespace, name)
+            return self.runtime.pod(namespace, name)
         except ApiError as err:
             self.call_from_thread(self.notify, str(err), severity="error")
+            return None
+
+    @work(thread=True, exit_on_error=False)
+    def open_logs(self, namespace: str, name: str) -> None:
+        if (pod := self.read_pod(namespace, name)) is None:
             return
         apps, inits, ephemeral = container_names(pod)
         self.call_from_thread(self.push_screen, LogsScreen(namespace, name, apps + inits + ephemeral))
 
     @work(thread=True, exit_on_error=False)
     def delete(self, namespace: str, name: str, grace: int | None) -> None:
-        if grace is None:
+        self.stop(f"deleting {namespace}/{name}", f"pod {namespace}/{name} deleted",
+                  lambda: self.runtime.delete(namespace, name, grace))
+
+    @work(thread=True, exit_on_error=False)
+    def ask_restart(self, namespace: str, name: str, container: str) -> None:
+        if (pod := self.read_pod(namespace, name)) is None:
             return
-        self.call_from_thread(self.notify, f"deleting {namespace}/{name} ...", timeout=2)
+        sidecars = [c["name"] for c in pod.get("spec", {}).get("initContainers", [])
+                    if c.get("restartPolicy") == "Always"]
+        choices = container_names(pod)[0] + sidecars
+
+        def answered(answer: Stop | None) -> None:
+            if answer is not None:
+                self.restart(namespace, name, answer)
+
+        self.call_from_thread(self.push_screen, ConfirmStop(f"Restart a container of {namespace}/{name}",
+                                                            "Restart", choices, container), answered)
+
+    @work(thread=True, exit_on_error=False)
+    def restart(self, namespace: str, name: str, answer: Stop) -> None:
+        self.stop(f"restarting {answer.container} in {namespace}/{name}",
+                  f"container {answer.container} of {namespace}/{name} restarted",
+                  lambda: self.runtime.restart(namespace, name, answer.container, answer.grace))
+
+    def stop(self, doing: str, done: str, call: Callable[[], None]) -> None:
+        """In a worker: say what is being done, do it, say how it went."""
+        self.call_from_thread(self.notify, f"{doing} ...", timeout=2)
         try:
-            self.runtime.delete(namespace, name, None if grace == KEEP else grace)
+            call()
         except ApiError as err:
             self.call_from_thread(self.notify, str(err), severity="error", timeout=6)
             return
-        self.call_from_thread(self.notify, f"pod {namespace}/{name} deleted", timeout=3)
+        self.call_from_thread(self.notify, done, timeout=3)
 
     @work(thread=True, exit_on_error=False)
     def ask_debug(self, namespace: str, name: str) -> None:
-        try:
-            apps, inits, _ = container_names(self.runtime.pod(namespace, name))
-        except ApiError as err:
-            self.call_from_thread(self.notify, str(err), severity="error")
+        if (pod := self.read_pod(namespace, name)) is None:
             return
+        apps, inits, _ = container_names(pod)
         containers = apps + inits
 
         def answered(request: DebugRequest | None) -> None:

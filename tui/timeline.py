@@ -19,8 +19,14 @@ def _clock(moment: float) -> str:
 
 
 def _about(event: Any, container: str, only: bool) -> bool:
-    """Whether an event is this container's: named in it (the kubelet's texts name it), or the pod has one."""
-    return only or re.search(rf"(?<![\w-]){re.escape(container)}(?![\w-])", event.message) is not None
+    """Whether an event is this container's: by its field path (spec.containers{NAME}); an event about
+    the pod only when the pod has one container; one of an older store when its text names it."""
+    path = getattr(event, "field_path", "")
+    if path:
+        return bool(event.container == container)
+    if only:
+        return True
+    return re.search(rf"(?<![\w-]){re.escape(container)}(?![\w-])", event.message) is not None
 
 
 def timeline(pod: dict[str, Any], events: list[Any], container: str, now: float | None = None) -> list[str]:

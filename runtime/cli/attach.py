@@ -24,17 +24,17 @@ DETACHED = "read escape sequence"
 
 def attach_command(paths: Paths, pod: str, namespace: str, container: str | None, *, stdin: bool,
                    tty: bool) -> int:
-    from podbay.runtime.cli.records import container_names, defaulted_note, open_store  # noqa: PLC0415
+    from podbay.runtime.cli.records import chosen_container, open_store  # noqa: PLC0415
 
     record = open_store(paths).pod(namespace, pod)
     if record is None:
         print(f'Error from server (NotFound): pods "{pod}" not found', file=sys.stderr)
         return 1
-    if container is None:
-        apps, inits, ephemeral = container_names(record.manifest)
-        container = apps[0]
-        if note := defaulted_note(apps, inits, ephemeral):
-            print(note, file=sys.stderr)
+    try:
+        container = chosen_container(record.manifest, container)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     return session(paths, namespace, pod, container, stdin=stdin, tty=tty)
 
 

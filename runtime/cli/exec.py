@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 from podbay.runtime.cli import terminal
-from podbay.runtime.cli.records import container_names, defaulted_note, open_store
+from podbay.runtime.cli.records import chosen_container, open_store
 from podbay.runtime.paths import Paths
 from podbay.runtime.process import execute
 from podbay.runtime.process.console import set_size
@@ -32,20 +32,16 @@ def _err(message: str, code: int = 1) -> int:
 
 def exec_command(paths: Paths, pod: str, namespace: str, container: str | None, command: list[str], *,
                  stdin: bool, tty: bool) -> int:
-
     if not command:
         return _err("you must specify at least one command for the container")
     record = open_store(paths).pod(namespace, pod)
     if record is None:
         print(f'Error from server (NotFound): pods "{pod}" not found', file=sys.stderr)
         return 1
-    apps, inits, ephemeral = container_names(record.manifest)
-    if container is None:
-        container = apps[0]
-        if note := defaulted_note(apps, inits, ephemeral):
-            print(note, file=sys.stderr)
-    if container not in apps + inits + ephemeral:
-        return _err(f'container {container} is not valid for pod {pod}')
+    try:
+        container = chosen_container(record.manifest, container)
+    except ValueError as err:
+        return _err(str(err))
     phase = record.status.get("phase")
     if phase in ("Succeeded", "Failed"):
         return _err(f"cannot exec into a container in a completed pod; current phase is {phase}")

@@ -99,6 +99,16 @@ def build_parser() -> argparse.ArgumentParser:
     delete.add_argument("-A", "--all-namespaces", action="store_true", help="with --all: in every namespace")
     _namespace(delete)
 
+    restart = commands.add_parser(
+        "restart", help="restart a container of a running pod",
+        description="Stop a container (preStop hook, stop signal, grace period) and start it again at once, "
+                    "whatever the pod's restartPolicy; it counts as a restart.")
+    restart.add_argument("pod", metavar="POD")
+    restart.add_argument("-c", "--container", help="the container (default: the pod's first)")
+    restart.add_argument("--grace-period", type=int, default=None, metavar="SECONDS",
+                         help="override terminationGracePeriodSeconds (0: kill at once)")
+    _namespace(restart)
+
     logs = commands.add_parser("logs", help="print a container's logs")
     logs.add_argument("pod", metavar="POD")
     logs.add_argument("-c", "--container")
@@ -257,7 +267,7 @@ def run(argv: Sequence[str]) -> int:
 
         return exec_command(_paths(args), args.pod, args.namespace, args.container, args.cmd, stdin=args.stdin,
                             tty=args.tty)
-    if args.command in ("get", "describe", "delete", "logs", "inspect", "supervisor"):
+    if args.command in ("get", "describe", "delete", "restart", "logs", "inspect", "supervisor"):
         return _pods(args)
     if args.command == "images" or (args.command == "image" and args.image_command == "ls"):
         from podbay.runtime.cli.images import images_command  # noqa: PLC0415
@@ -301,6 +311,10 @@ def _pods(args: argparse.Namespace) -> int:
         namespace = None if args.all_namespaces else args.namespace
         return delete_pods(paths, args.names, namespace, everything=args.all, grace=args.grace_period,
                            now=args.now, selector=args.selector)
+    if args.command == "restart":
+        from podbay.runtime.cli.pods import restart_container  # noqa: PLC0415
+
+        return restart_container(paths, args.pod, args.namespace, args.container, args.grace_period)
     if args.command == "logs":
         from podbay.runtime.cli.pods import logs  # noqa: PLC0415
 

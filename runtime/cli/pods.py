@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from podbay.runtime.cli.records import container_names, defaulted_note, open_store
+from podbay.runtime.cli.records import chosen_container, container_names, open_store
 from podbay.runtime.cli.table import human_duration, parse_duration, parse_selector, selects, table
 from podbay.runtime.lifecycle.status import parse_time, summary
 from podbay.runtime.logs.tail import LogTail
@@ -168,6 +168,21 @@ def delete_pods(paths: Paths, names: list[str], namespace: str | None, *, everyt
     return code
 
 
+def restart_container(paths: Paths, pod: str, namespace: str, container: str | None, grace: int | None) -> int:
+    """``podbay restart POD [-c C]``: the container stopped (preStop, stop signal, grace) and started again."""
+    record = open_store(paths).pod(namespace, pod)
+    if record is None:
+        return _err(f'pods "{pod}" not found')
+    try:
+        container = chosen_container(record.manifest, container)
+        protocol.call(paths, {"op": "restart", "namespace": namespace, "name": pod, "container": container,
+                              "grace": grace})
+    except (ValueError, protocol.RequestError, protocol.SupervisorError) as err:
+        return _err(str(err))
+    print(f'container "{container}" of pod "{pod}" restarted')
+    return 0
+
+
 # --- logs ------------------------------------------------------------------------------------
 
 
@@ -206,14 +221,11 @@ def logs(paths: Paths, pod: str, namespace: str, container: str | None, *, follo
     apps, inits, ephemeral = container_names(record.manifest)
     if all_containers:
         chosen = inits + apps + ephemeral
-    elif container:
-        if container not in apps + inits + ephemeral:
-            return _err(f"container {container} is not valid for pod {pod}")
-        chosen = [container]
     else:
-        chosen = apps[:1]
-        if note := defaulted_note(apps, inits, ephemeral):
-            print(note, file=sys.stderr)
+        try:
+            chosen = [chosen_container(record.manifest, container)]
+        except ValueError as err:
+            return _err(str(err))
     try:
         cutoff = time.time() - parse_duration(since) if since else None
     except ValueError as err:

@@ -35,3 +35,16 @@ def defaulted_note(apps: list[str], inits: list[str], ephemeral: list[str]) -> s
         return ""
     others = ", ".join(apps + [f"{n} (init)" for n in inits] + [f"{n} (ephem)" for n in ephemeral])
     return f'Defaulted container "{apps[0]}" out of: {others}'
+
+
+def chosen_container(manifest: dict[str, Any], container: str | None) -> str:
+    """``-c`` as kubectl takes it: the named container (ValueError when the pod has none of that name), or
+    the first app container, with kubectl's note on stderr when there were others to choose from."""
+    apps, inits, ephemeral = container_names(manifest)
+    if container is None:
+        if note := defaulted_note(apps, inits, ephemeral):
+            print(note, file=sys.stderr)
+        return apps[0]
+    if container not in apps + inits + ephemeral:
+        raise ValueError(f"container {container} is not valid for pod {manifest['metadata']['name']}")
+    return container

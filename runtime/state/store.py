@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: events.field_path
 BOOT_ID = "/proc/sys/kernel/random/boot_id"
 REBOOTED = "the host restarted since this pod was created: its processes are gone"
 
@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS events (
     message TEXT NOT NULL,
     first REAL NOT NULL,
     last REAL NOT NULL,
-    count INTEGER NOT NULL
+    count INTEGER NOT NULL,
+    field_path TEXT NOT NULL DEFAULT ''  -- the kubelet's involvedObject.fieldPath: spec.containers{web}
 );
 CREATE INDEX IF NOT EXISTS events_by_pod ON events (pod_uid, last);
 """
@@ -77,6 +78,12 @@ class Event:
     first: float
     last: float
     count: int
+    field_path: str = ""
+
+    @property
+    def container(self) -> str:
+        """The container the event is about (from ``spec.containers{NAME}``), or "" for the pod."""
+        return self.field_path.partition("{")[2].rstrip("}")
 
 
 def _boot_id() -> str:
@@ -131,6 +138,9 @@ class StateStore:
     def _check_version(self) -> None:
         version = self._meta("schema")
         if version is None:
+            self._set_meta("schema", str(SCHEMA_VERSION))
+        elif int(version) == 1:  # a store of the previous podbay, kept across an upgrade
+            self.db.execute("ALTER TABLE events ADD COLUMN field_path TEXT NOT NULL DEFAULT ''")
             self._set_meta("schema", str(SCHEMA_VERSION))
         elif int(version) > SCHEMA_VERSION:
             raise StateError(f"{self.path} was written by a newer podbay (schema {version}; this one knows "
@@ -202,21 +212,23 @@ class StateStore:
 
     # --- events ------------------------------------------------------------------------------
 
-    def record_event(self, pod_uid: str, type_: str, reason: str, message: str) -> None:
+    def record_event(self, pod_uid: str, type_: str, reason: str, message: str, field_path: str = "") -> None:
         """As the kubelet's recorder: the same event again raises its count and last timestamp."""
         now = time.time()
         with self.transaction():
             row = self.db.execute("SELECT id FROM events WHERE pod_uid = ? AND type = ? AND reason = ? AND "
-                                  "message = ?", (pod_uid, type_, reason, message)).fetchone()
+                                  "message = ? AND field_path = ?",
+                                  (pod_uid, type_, reason, message, field_path)).fetchone()
             if row is None:
-                self.db.execute("INSERT INTO events (pod_uid, type, reason, message, first, last, count) "
-                                "VALUES (?, ?, ?, ?, ?, ?, 1)", (pod_uid, type_, reason, message, now, now))
+                self.db.execute("INSERT INTO events (pod_uid, type, reason, message, first, last, count, field_path) "
+                                "VALUES (?, ?, ?, ?, ?, ?, 1, ?)", (pod_uid, type_, reason, message, now, now,
+                                                                    field_path))
             else:
                 self.db.execute("UPDATE events SET last = ?, count = count + 1 WHERE id = ?", (now, row[0]))
 
     def events(self, pod_uid: str) -> list[Event]:
         with self.lock:
-            rows = self.db.execute("SELECT pod_uid, type, reason, message, first, last, count FROM events "
+            rows = self.db.execute("SELECT pod_uid, type, reason, message, first, last, count, field_path FROM events "
                                    "WHERE pod_uid = ? ORDER BY last, id", (pod_uid,)).fetchall()
         return [Event(*row) for row in rows]
 

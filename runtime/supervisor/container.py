@@ -50,12 +50,19 @@ class ContainerRun:
     exited: threading.Event = field(default_factory=threading.Event)
     stopping: bool = False  # podbay is stopping it (termination, a failed probe or postStart hook)
     stdin_write: int = -1  # stdin: true without a tty: our end of the run's stdin pipe
+    restart_asked: bool = False  # `podbay restart`: start it again at once, whatever the policy
     remove_on_exit: bool = False  # an ephemeral container started with `podbay debug --rm`
     input_lock: threading.Lock = field(default_factory=threading.Lock)  # input vs closing its descriptors
 
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @property
+    def field_path(self) -> str:
+        """How the kubelet's events name the container: ``spec.initContainers{NAME}`` and the like."""
+        key = {"init": "initContainers", "sidecar": "initContainers", "ephemeral": "ephemeralContainers"}
+        return f"spec.{key.get(self.kind, 'containers')}{{{self.name}}}"
 
     @property
     def running(self) -> bool:

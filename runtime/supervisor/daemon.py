@@ -143,6 +143,8 @@ class Supervisor:
             return {}
         if op == "debug":
             return self._debug(request)
+        if op == "restart":
+            return self._restart(request)
         raise protocol.RequestError(f"unknown request {op!r}")
 
     def _live_worker(self, namespace: str, name: str, doing: str) -> tuple[PodRecord, PodWorker]:
@@ -171,6 +173,15 @@ class Supervisor:
         if error:
             raise protocol.RequestError(error)
         return {"container": added.name}
+
+    def _restart(self, request: dict[str, Any]) -> dict[str, Any]:
+        namespace, name = str(request.get("namespace", "default")), str(request["name"])
+        _, worker = self._live_worker(namespace, name, "restart a container of")
+        grace = request.get("grace")
+        error = worker.restart_container(str(request.get("container", "")), None if grace is None else int(grace))
+        if error:
+            raise protocol.RequestError(error, code="BadRequest")
+        return {}
 
     def connect(self, conn: socket.socket, request: dict[str, Any]) -> None:
         """``podbay port-forward``: a TCP connection to ``port`` on the pod's localhost, made from inside

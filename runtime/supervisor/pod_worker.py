@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import os
 import queue
 import shutil
@@ -76,6 +77,18 @@ class Delete:
     done: threading.Event
 
 
+@dataclass
+class Restart:
+    """``podbay restart``: stop one container (preStop, stop signal, grace) and start it again at once."""
+    container: str
+    grace: int | None
+    done: threading.Event
+    error: str = ""
+
+
+WorkItem = Exited | ProbeResult | Delete | Restart | ephemeral.AddEphemeral  # what a pod worker waits for
+
+
 def stop_signal(container: Container, launch: launcher.Launch | None) -> int:
     """lifecycle.stopSignal, else the image's STOPSIGNAL, else SIGTERM."""
     name = (container.lifecycle.stop_signal if container.lifecycle else "") or (
@@ -108,7 +121,7 @@ class PodWorker:
         self.supervisor, self.pod, self.objects = supervisor, pod, objects
         self.spec = spec_of(pod)
         self.uid, self.name, self.namespace = meta.uid, meta.name, meta.namespace or "default"
-        self.events: queue.Queue[Exited | ProbeResult | Delete | ephemeral.AddEphemeral | None] = queue.Queue()
+        self.events: queue.Queue[WorkItem | None] = queue.Queue()
         self.sandbox: pod_sandbox.Sandbox | None = None
         self.backoff = CrashLoopBackoff.from_environment()
         self.log_root = supervisor.paths.data_dir / "logs" / f"{self.namespace}_{self.name}_{self.uid}"
@@ -145,8 +158,9 @@ class PodWorker:
 
     # --- helpers -----------------------------------------------------------------------------
 
-    def event(self, type_: str, reason: str, message: str) -> None:
-        self.supervisor.store.record_event(self.uid, type_, reason, message)
+    def event(self, type_: str, reason: str, message: str, run: ContainerRun | None = None) -> None:
+        """An event about the pod, or about one of its containers (the kubelet's fieldPath)."""
+        self.supervisor.store.record_event(self.uid, type_, reason, message, run.field_path if run else "")
 
     def post_exit(self, run: ContainerRun, number: int, code: int | None) -> None:
         self.events.put(Exited(run, number, code))
@@ -258,9 +272,11 @@ class PodWorker:
             times.append(self.deadline)
         return max(min(times) - now, 0.01) if times else None
 
-    def _handle(self, item: Exited | ProbeResult | Delete | ephemeral.AddEphemeral) -> None:
+    def _handle(self, item: WorkItem) -> None:
         if isinstance(item, ephemeral.AddEphemeral):
             ephemeral.add(self, item)
+        elif isinstance(item, Restart):
+            self._restart(item)
         elif isinstance(item, Delete):
             self.deleting = item
             self.deleting_since = pod_status.now_text()
@@ -303,7 +319,7 @@ class PodWorker:
                     return  # the next init container waits until this sidecar has started
                 continue
             if not run.running and run.next_start <= now and (
-                    run.runs == 0 or restarts(self.spec.restart_policy, run.last_exit or 0)):
+                    run.runs == 0 or run.restart_asked or restarts(self.spec.restart_policy, run.last_exit or 0)):
                 self.start_container(run)
         self.initialized = True
         apps = [run for run in self.runs if run.kind == "app"]
@@ -323,14 +339,14 @@ class PodWorker:
             for fd in join.values():
                 os.close(fd)
             run.set_waiting(_waiting_reason(str(err)), str(err))
-            self.event("Warning", "Failed", f"Error: {err}")
+            self.event("Warning", "Failed", f"Error: {err}", run)
             run.next_start = time.monotonic() + self.backoff.exited(run.name, time.monotonic(), 0) + 1
             return
-        run.launch = launch
+        run.launch, run.restart_asked = launch, False
         run.process = dict(launch.plan["process"])  # type: ignore[call-overload]
-        self.event("Normal", "Pulled", f'Container image "{run.spec.image}" already present on machine')
+        self.event("Normal", "Pulled", f'Container image "{run.spec.image}" already present on machine', run)
         run.sink.open(run.log_path(run.runs))
-        self.event("Normal", "Created", f"Created container: {run.name}")
+        self.event("Normal", "Created", f"Created container: {run.name}", run)
         stdin_read = -1
         if run.spec.stdin and not run.spec.tty:  # attach's input; with a tty it goes to the terminal
             stdin_read, run.stdin_write = os.pipe()
@@ -338,13 +354,14 @@ class PodWorker:
         try:
             with open("/dev/null", "rb") as devnull:
                 pid = launcher.start(launch, stdin_read if stdin_read >= 0 else devnull, run.sink.stdout[1],
-                                     run.sink.stderr[1], on_log=lambda text: self.event("Normal", "PodbayLog", text))
+                                     run.sink.stderr[1], on_log=functools.partial(self.event, "Normal", "PodbayLog",
+                                                                                  run=run))
         except launcher.LaunchError as err:
             run.close_stdin()
             run.count_run()
             run.set_terminated(128, "ContainerCannotRun", str(err))
             run.sink.finish()
-            self.event("Warning", "Failed", f"Error: {err}")
+            self.event("Warning", "Failed", f"Error: {err}", run)
             self.after_exit(run, 0.0)
             return
         finally:
@@ -360,7 +377,7 @@ class PodWorker:
         run.stopping = False
         run.watch(pid, self.post_exit)
         self.supervisor.record_runtime(self)
-        self.event("Normal", "Started", f"Started container {run.name}")
+        self.event("Normal", "Started", f"Started container {run.name}", run)
         self.start_probes(run)
         hook = run.spec.lifecycle.post_start if run.spec.lifecycle else None
         if hook is not None:
@@ -370,7 +387,7 @@ class PodWorker:
         outcome = handlers.run(hook, self._target(run), float(max(self.grace, 1)))
         if not outcome.ok:
             message = f"PostStartHook failed: {outcome.message}".strip()
-            self.event("Warning", "FailedPostStartHook", message)
+            self.event("Warning", "FailedPostStartHook", message, run)
             run.stopping = True
             run.signal(signal.SIGKILL)
 
@@ -390,7 +407,7 @@ class PodWorker:
             if probe is None or (kind == "liveness" and run.kind == "init"):
                 continue
             worker = ProbeWorker(kind, probe, self._target(run), post=self._probe_poster(run, number),
-                                 event=self.event, started=run.is_started)
+                                 event=functools.partial(self.event, run=run), started=run.is_started)
             run.probes.append(worker)
             worker.start()
 
@@ -407,7 +424,7 @@ class PodWorker:
                 run.status["ready"] = True
         elif not item.ok:  # liveness, or startup giving up: the kubelet kills and restarts the container
             words = "liveness" if item.kind == "liveness" else "startup"
-            self.event("Normal", "Killing", f"Container {run.name} failed {words} probe, will be restarted")
+            self.event("Normal", "Killing", f"Container {run.name} failed {words} probe, will be restarted", run)
             probe = run.spec.liveness_probe if item.kind == "liveness" else run.spec.startup_probe
             grace = probe.termination_grace_period_seconds if probe else None
             grace = self.grace if grace is None else grace
@@ -422,6 +439,41 @@ class PodWorker:
         if not item.done.wait(launcher.HANDSHAKE_TIMEOUT + 30):
             return f"pod {self.name}: the debug container did not start in time"
         return item.error
+
+    # --- restart (podbay restart) -------------------------------------------------------------
+
+    def restart_container(self, container: str, grace: int | None) -> str:
+        """From a request thread: the worker restarts the container; returns an error text or ""."""
+        item = Restart(container, grace, threading.Event())
+        self.events.put(item)
+        wait = (self.grace if grace is None else grace) + KILL_WAIT + launcher.HANDSHAKE_TIMEOUT
+        if not item.done.wait(wait):
+            return f"pod {self.name}: container {container} did not restart in time"
+        return item.error
+
+    def _restart(self, item: Restart) -> None:
+        """Kubernetes has no such call (crictl stop leaves the restart to the policy): podbay's restart
+        runs the container again whatever the policy, at once, and counts it as a restart."""
+        run = next((r for r in self.runs if r.name == item.container), None)
+        if run is None:
+            item.error = f"container {item.container} is not valid for pod {self.name}"
+        elif run.kind in ("init", "ephemeral"):
+            item.error = (f"container {run.name} is an {'init' if run.kind == 'init' else 'ephemeral'} container: "
+                          "only app containers and sidecars can be restarted")
+        elif run.runs == 0:
+            item.error = f"container {run.name} has not started yet"
+        else:
+            run.restart_asked = True  # first: its exit schedules no back-off
+            if run.running:
+                self.event("Normal", "Killing", f"Stopping container {run.name} to restart it", run)
+                grace = self.grace if item.grace is None else item.grace
+                self._stop_runs([run], time.monotonic() + grace, announce=False)
+            run.next_start = 0.0
+            self._sync()
+            if not run.running:
+                state: dict[str, Any] = next(iter(run.status["state"].values()), {})
+                item.error = f"container {run.name} did not start: {state.get('message') or 'see the pod events'}"
+        item.done.set()
 
     # --- exits and restarts ------------------------------------------------------------------
 
@@ -450,6 +502,8 @@ class PodWorker:
             if run.remove_on_exit:
                 ephemeral.remove(self, run)
             return
+        if run.restart_asked:  # podbay restart starts it again itself
+            return
         policy = "Always" if run.kind == "sidecar" else self.spec.restart_policy
         if run.kind == "init" and policy == "Always":
             policy = "OnFailure"
@@ -461,7 +515,7 @@ class PodWorker:
         if delay > 0:
             run.back_off(backoff_message(delay, run.name, self.name, self.namespace, self.uid))
             self.event("Warning", "BackOff", f"Back-off restarting failed container {run.name} in pod "
-                                             f"{self.name}_{self.namespace}({self.uid})")
+                                             f"{self.name}_{self.namespace}({self.uid})", run)
 
     def discard(self, run: ContainerRun) -> None:
         """The finished run's folder goes (its status and log stay)."""
@@ -470,7 +524,7 @@ class PodWorker:
         try:
             launcher.cleanup(run.launch)
         except launcher.LaunchError as err:
-            self.event("Warning", "PodbayWarning", str(err))
+            self.event("Warning", "PodbayWarning", str(err), run)
         run.launch = None
         for old in sorted(run.log_dir.glob("*.log*")):  # the kubelet keeps the current and the previous run
             number = old.name.split(".", 1)[0]
@@ -489,7 +543,7 @@ class PodWorker:
         for run in runs:
             run.stopping = True
             if announce:
-                self.event("Normal", "Killing", f"Stopping container {run.name}")
+                self.event("Normal", "Killing", f"Stopping container {run.name}", run)
             thread = threading.Thread(target=self._stop_one, args=(run, deadline, grace), daemon=True)
             thread.start()
             threads.append(thread)
@@ -510,7 +564,7 @@ class PodWorker:
             target = self._target(run)
             outcome = handlers.run(hook, target, max(deadline - time.monotonic(), 1))
             if not outcome.ok:
-                self.event("Warning", "FailedPreStopHook", f"PreStopHook failed: {outcome.message}".strip())
+                self.event("Warning", "FailedPreStopHook", f"PreStopHook failed: {outcome.message}".strip(), run)
         if grace > 0:
             run.signal(stop_signal(run.spec, run.launch))
         else:

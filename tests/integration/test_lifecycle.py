@@ -210,6 +210,45 @@ def test_crash_loop_backoff_with_the_kubelets_real_ten_seconds(root_podbay: Podb
         podbay.extra_env.update(saved)
 
 
+def test_restart_one_container_whatever_the_policy(podbay: Podbay) -> None:
+    folder = shared_folder(podbay, "restart")
+    mount = [{"name": "h", "mountPath": "/h"}]
+    stopping = {"preStop": {"exec": {"command": ["sh", "-c", "echo prestop >> /h/web"]}}}
+    manifest = pod("restartable", [container("web", "echo start >> /h/web; trap 'echo term >> /h/web; exit 0' TERM; "
+                                                    "while true; do sleep 0.1; done", volumeMounts=mount,
+                                             lifecycle=stopping),
+                                   container("other", "sleep 300")],
+                   initContainers=[container("setup", "true")],
+                   volumes=[{"name": "h", "hostPath": {"path": str(folder)}}],
+                   restartPolicy="Never", terminationGracePeriodSeconds=5)
+    podbay.create(manifest, "--wait", "--timeout", "30")
+    other_started = state(podbay.pod("restartable"), "other")["running"]["startedAt"]
+    done = podbay.cli("restart", "restartable", "-c", "web")
+    assert done.returncode == 0 and done.stdout == 'container "web" of pod "restartable" restarted\n', done.stderr
+    obj = podbay.pod("restartable")
+    web = statuses(obj)["web"]
+    # Under restartPolicy Never too: started again at once, counted, the last run's end kept; the preStop hook
+    # and the stop signal ran first; the other container was left alone.
+    assert web["restartCount"] == 1 and "running" in web["state"], web
+    assert web["lastState"]["terminated"]["exitCode"] == 0
+    assert (folder / "web").read_text().split() == ["start", "prestop", "term", "start"]
+    assert state(obj, "other")["running"]["startedAt"] == other_started
+    text = events(podbay, "restartable")
+    assert "Stopping container web to restart it" in text
+    # without -c: the first container, with kubectl's note
+    done = podbay.cli("restart", "restartable", "--grace-period", "0")
+    assert done.returncode == 0 and done.stderr.startswith('Defaulted container "web" out of: web, other, '
+                                                           "setup (init)"), done.stderr
+    assert statuses(podbay.pod("restartable"))["web"]["restartCount"] == 2
+    for args, error in ((("-c", "setup"), "container setup is an init container: only app containers and "
+                                          "sidecars can be restarted"),
+                        (("-c", "nope"), "container nope is not valid for pod restartable")):
+        refused = podbay.cli("restart", "restartable", *args)
+        assert refused.returncode == 1 and refused.stderr == f"error: {error}\n", refused.stderr
+    missing = podbay.cli("restart", "ghost")
+    assert missing.returncode == 1 and 'pods "ghost" not found' in missing.stderr
+
+
 # --- probes ----------------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from podbay.runtime.api import ApiError, PodRow, Problem, Runtime
+from podbay.runtime.state.store import Event
 
 
 def row(name: str, status: str = "Running", namespace: str = "default", **fields: Any) -> PodRow:
@@ -25,6 +26,8 @@ class FakeRuntime:
     deleted: list[tuple[str, str, int | None]] = field(default_factory=list)
     failing: str = ""  # when set, pods() raises ApiError with it
     created: list[str] = field(default_factory=list)
+    restarted: list[tuple[str, str, str, int | None]] = field(default_factory=list)
+    pod_events: list[Event] = field(default_factory=list)  # what events() returns for every pod
 
     def pods(self) -> list[PodRow]:
         if self.failing:
@@ -47,8 +50,9 @@ class FakeRuntime:
             "status": {"phase": found.status, "conditions": [{"type": "Ready", "status": "True"}],
                        "containerStatuses": [{"name": "main", "restartCount": 2, "ready": True,
                                               "state": {"running": {"startedAt": "2026-11-25T10:00:00Z"}},
-                                              "lastState": {"terminated": {"reason": "OOMKilled",
-                                                                           "exitCode": 137}}}]}}
+                                              "lastState": {"terminated": {
+                                                  "reason": "OOMKilled", "exitCode": 137, "signal": 9,
+                                                  "finishedAt": "2026-11-25T09:59:58Z"}}}]}}
 
     def yaml(self, namespace: str, name: str) -> str:
         self._find(namespace, name)
@@ -60,7 +64,7 @@ class FakeRuntime:
 
     def events(self, namespace: str, name: str) -> list[Any]:
         self._find(namespace, name)
-        return []
+        return list(self.pod_events)
 
     def log_file(self, namespace: str, name: str, container: str, *, previous: bool = False) -> Path | None:
         return self.logs.get(container)
@@ -80,6 +84,10 @@ class FakeRuntime:
         self._find(namespace, name)
         self.deleted.append((namespace, name, grace))
         self.rows = [r for r in self.rows if (r.namespace, r.name) != (namespace, name)]
+
+    def restart(self, namespace: str, name: str, container: str, grace: int | None = None) -> None:
+        self._find(namespace, name)
+        self.restarted.append((namespace, name, container, grace))
 
     def host_limits(self) -> list[str]:
         return ["no cgroup v2 hierarchy: CPU and memory figures and resource limits are unavailable"]

@@ -10,14 +10,16 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual.pilot import Pilot
-from textual.widgets import DataTable, ListView, RichLog, Static, TextArea
+from textual.widgets import DataTable, ListView, Log, Select, Static, TextArea
 
 from podbay.runtime.lifecycle.status import parse_time
 from podbay.runtime.logs.cri import LogWriter
 from podbay.runtime.state.store import Event
 from podbay.tui.app import PodbayApp, make_app
-from podbay.tui.dialogs.confirm import ConfirmDelete
+from podbay.tui.dialogs.confirm import ConfirmStop
+from podbay.tui.logfilter import ContextGrep
 from podbay.tui.screens.create import CreateScreen
 from podbay.tui.screens.detail import DetailScreen
 from podbay.tui.screens.help import HelpScreen
@@ -51,7 +53,7 @@ async def settle(pilot: Pilot[None], until: Callable[[], Any], what: str) -> Non
 
 
 def log_text(app: PodbayApp) -> list[str]:
-    return [strip.text.rstrip() for strip in app.screen.query_one(RichLog).lines]
+    return [line.rstrip() for line in app.screen.query_one(Log).lines]
 
 
 def names(app: PodbayApp) -> list[str]:
@@ -135,16 +137,40 @@ def test_delete_asks_first_with_a_grace_period() -> None:
     async def script(app: PodbayApp, pilot: Pilot[None]) -> None:
         await settle(pilot, lambda: names(app) == ["db", "web"], "two pods")
         await pilot.press("ctrl+d")
-        await settle(pilot, lambda: isinstance(app.screen, ConfirmDelete), "the question")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmStop), "the question")
         await pilot.press("escape")
         await settle(pilot, lambda: isinstance(app.screen, PodsScreen), "cancelled")
         assert runtime.deleted == []
         await pilot.press("ctrl+d")
-        await settle(pilot, lambda: isinstance(app.screen, ConfirmDelete), "asked again")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmStop), "asked again")
         app.screen.query_one("#grace").focus()
         await pilot.press("5", "enter")
         await settle(pilot, lambda: runtime.deleted == [("default", "db", 5)], "deleted with grace 5")
         await settle(pilot, lambda: names(app) == ["web"], "gone from the table")
+
+    drive(runtime, script)
+
+
+def test_restart_asks_which_container_with_the_highlighted_one_chosen() -> None:
+    runtime = FakeRuntime([row("web")])
+
+    async def script(app: PodbayApp, pilot: Pilot[None]) -> None:
+        await settle(pilot, lambda: names(app) == ["web"], "the pod")
+        await pilot.press("r")  # from the table: the first app container
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmStop), "the question")
+        container = app.screen.query_one("#container", Select)
+        assert container.value == "main" and [str(option[0]) for option in container._options] == ["main", "proxy"]
+        await pilot.press("enter")
+        await settle(pilot, lambda: runtime.restarted == [("default", "web", "main", None)], "main restarted")
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, DetailScreen) and
+                     app.screen.query_one("#containers", DataTable).row_count == 4, "the detail")
+        await pilot.press("down", "r")  # the highlighted sidecar
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmStop), "asked again")
+        assert app.screen.query_one("#container", Select).value == "proxy"
+        app.screen.query_one("#grace").focus()
+        await pilot.press("0", "enter")
+        await settle(pilot, lambda: runtime.restarted[-1] == ("default", "web", "proxy", 0), "proxy, grace 0")
 
     drive(runtime, script)
 
@@ -273,8 +299,18 @@ def test_log_search_shows_matches_with_context_and_saves_them(tmp_path: Path, mo
         assert saved == log_text(app)
         await pilot.press("escape")  # clears the search first
         await settle(pilot, lambda: len(log_text(app)) == 22, "everything again")
+        highlighted = Text("line 1 and line 10")  # matches are styled as lines are drawn
+        screen = app.screen
+        assert isinstance(screen, LogsScreen)
+        screen.matches.grep = ContextGrep("line 1")
+        screen.matches.highlight(highlighted)
+        assert [(span.start, span.end) for span in highlighted.spans] == [(0, 6), (11, 17)]
+        writer.write("stdout", b"x" * 300 + b"\n")
+        await settle(pilot, lambda: log_text(app)[-1:] == ["x" * 300], "a long line, not wrapped")
         await pilot.press("w")
-        assert app.screen.query_one(RichLog).wrap
+        await settle(pilot, lambda: log_text(app)[-1:] != ["x" * 300], "wrapped")
+        parts = log_text(app)[-3:]
+        assert "".join(parts) == "x" * 300 and all(len(part) < SIZE[0] for part in parts), parts
 
     drive(runtime, script)
     writer.close()
@@ -292,7 +328,10 @@ def test_timeline_lines_up_events_terminations_and_the_backoff_countdown() -> No
     events = [Event("u", "Normal", "Started", "Started container main", ended - 90, ended - 20, 3),
               Event("u", "Normal", "Started", "Started container side", ended - 30, ended - 30, 1),
               Event("u", "Warning", "BackOff", "Back-off restarting failed container main in pod web", ended - 50,
-                    ended + 1, 2)]
+                    ended + 1, 2),
+              # the kubelet's probe texts do not name the container: its field path does
+              Event("u", "Warning", "Unhealthy", "Liveness probe failed: HTTP probe failed with statuscode: 500",
+                    ended - 10, ended - 10, 1, "spec.containers{side}")]
     now = ended + 6
     lines = timeline(pod, events, "main", now)
     clock = lambda moment: time.strftime("%H:%M:%S", time.localtime(moment))  # noqa: E731
@@ -302,8 +341,10 @@ def test_timeline_lines_up_events_terminations_and_the_backoff_countdown() -> No
         f"{clock(ended + 1)}  BackOff: Back-off restarting failed container main in pod web (x2, first "
         f"{clock(ended - 50)})"]
     assert lines[-1].strip() == "now    CrashLoopBackOff: restarts in 14s (back-off 20s)"
+    assert not any("Unhealthy" in line for line in lines)
     side = timeline(pod, events, "side", now)
-    assert len(side) == 2 and "Started container side" in side[0] and "running since" in side[1]
+    assert len(side) == 3 and "Started container side" in side[0] and "running since" in side[2]
+    assert side[1] == f"{clock(ended - 10)}  Unhealthy: Liveness probe failed: HTTP probe failed with statuscode: 500"
 
 
 def test_the_palette_offers_every_action_on_the_selected_pod() -> None:

@@ -78,3 +78,26 @@ def test_a_store_from_a_newer_podbay_is_refused(tmp_path: Path) -> None:
         db.db.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
     with pytest.raises(StateError, match="newer podbay"):
         StateStore(tmp_path / "state.db")
+
+
+def test_events_name_their_container_and_a_schema_1_store_is_upgraded(tmp_path: Path) -> None:
+    import sqlite3  # noqa: PLC0415
+
+    path = tmp_path / "state.db"
+    old = sqlite3.connect(path)  # the first podbay's store: events without a field path
+    old.executescript("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                      "INSERT INTO meta VALUES ('schema', '1');"
+                      "CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, pod_uid TEXT NOT NULL, "
+                      "type TEXT NOT NULL, reason TEXT NOT NULL, message TEXT NOT NULL, first REAL NOT NULL, "
+                      "last REAL NOT NULL, count INTEGER NOT NULL);"
+                      "INSERT INTO events (pod_uid, type, reason, message, first, last, count) "
+                      "VALUES ('u1', 'Normal', 'Scheduled', 'old', 1, 1, 1);")
+    old.close()
+    db = StateStore(path)
+    db.record_event("u1", "Warning", "Unhealthy", "Liveness probe failed", "spec.containers{web}")
+    db.record_event("u1", "Warning", "Unhealthy", "Liveness probe failed", "spec.initContainers{side}")
+    events = db.events("u1")
+    assert [(e.reason, e.field_path, e.container, e.count) for e in events] == [
+        ("Scheduled", "", "", 1), ("Unhealthy", "spec.containers{web}", "web", 1),
+        ("Unhealthy", "spec.initContainers{side}", "side", 1)]
+    assert db.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == str(state.SCHEMA_VERSION)

@@ -70,6 +70,7 @@ class DetailScreen(Screen[None]):
             "NAME", "KIND", "STATE", "REASON", "RESTARTS", "READY", "IMAGE", "LAST TERMINATION")
         self.query_one("#conditions", DataTable).add_columns("TYPE", "STATUS", "SINCE")
         self.query_one("#events", DataTable).add_columns("TYPE", "REASON", "COUNT", "MESSAGE")
+        self.query_one("#containers", DataTable).focus()  # up/down pick the container the actions are for
         self.load()
         self.set_interval(1.0, self.load)
 
@@ -107,7 +108,10 @@ class DetailScreen(Screen[None]):
         self.query_one("#timeline", Static).update("\n".join(timeline(self.pod, self.events, name)))
 
     def action_pod(self, view: str) -> None:
-        self.app.open_pod_view(view, self.namespace, self.pod_name)  # type: ignore[attr-defined]
+        rows = container_rows(self.pod)
+        row = self.query_one("#containers", DataTable).cursor_row
+        container = rows[row][0] if 0 <= row < len(rows) else ""
+        self.app.open_pod_view(view, self.namespace, self.pod_name, container)  # type: ignore[attr-defined]
 
 
 def _fill(table: DataTable[str], rows: list[tuple[str, ...]]) -> None:

@@ -1,7 +1,9 @@
 """A container's log, followed as ``podbay logs -f`` follows it: read in a worker thread and handed
-to the UI in batches at most ten times a second, so a container writing thousands of lines a
-second never blocks the UI. ``p`` pauses (lines gather and come when it resumes), ``t``
-timestamps, ``w`` wraps, ``P`` the previous run, ``c`` the next container, ``a`` all containers
+to the UI in batches at most ten times a second, into Textual's ``Log``, which keeps plain strings
+and styles only the lines on screen as they are drawn (RichLog renders every line when it is
+written: at 5,000 lines a second that stalled the UI for seconds; see bench/tui_logs.py).
+``p`` pauses (lines gather and come when it resumes), ``t`` timestamps, ``w`` wraps (at the
+view's width), ``P`` the previous run, ``c`` the next container, ``a`` all containers
 interleaved, ``/`` searches (matches highlighted, two lines of context, ``--`` between groups),
 ``ctrl+s`` saves what is shown to a file in the current folder."""
 
@@ -12,12 +14,14 @@ import time
 from pathlib import Path
 from typing import ClassVar
 
+from rich.cells import chop_cells
+from rich.highlighter import Highlighter
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, RichLog
+from textual.widgets import Footer, Header, Input, Log
 
 from podbay.tui.logfilter import SEPARATOR, ContextGrep
 from podbay.tui.services import ApiError, read_log_lines
@@ -25,6 +29,22 @@ from podbay.tui.services import ApiError, read_log_lines
 BATCH_SECONDS = 0.1
 KEEP_LINES = 50_000
 ALL = "all containers"
+
+
+class Matches(Highlighter):
+    """The search's matches in bold reverse yellow, its ``--`` separators dim (applied as lines are drawn)."""
+
+    def __init__(self) -> None:
+        self.grep: ContextGrep | None = None
+
+    def highlight(self, text: Text) -> None:
+        if self.grep is None:
+            return
+        if text.plain == SEPARATOR:
+            text.stylize("dim")
+            return
+        for start, end in self.grep.matches(text.plain):
+            text.stylize("bold reverse yellow", start, end)
 
 
 class LogsScreen(Screen[None]):
@@ -48,17 +68,20 @@ class LogsScreen(Screen[None]):
         self.lines: list[str] = []  # everything read, for search and save
         self.held: list[str] = []
         self.grep: ContextGrep | None = None
+        self.matches = Matches()
         self.stop = threading.Event()
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Input(placeholder="search (text; esc clears)", id="search")
-        yield RichLog(id="log", highlight=False, markup=False, wrap=False, max_lines=KEEP_LINES)
+        log = Log(id="log", highlight=True, max_lines=KEEP_LINES)
+        log.highlighter = self.matches
+        yield log
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#search", Input).display = False
-        self.query_one(RichLog).focus()  # the keys are the screen's until / opens the search
+        self.query_one(Log).focus()  # the keys are the screen's until / opens the search
         self.restart()
 
     def on_unmount(self) -> None:
@@ -102,26 +125,25 @@ class LogsScreen(Screen[None]):
         self.show(lines)
 
     def show(self, lines: list[str]) -> None:
-        log = self.query_one(RichLog)
-        if self.grep is None:
-            for line in lines:
-                log.write(Text(line))
-            return
-        for line, matched in self.grep.feed(lines):
-            text = Text(line, style="dim" if line == SEPARATOR else "")
-            if matched:
-                for start, end in self.grep.matches(line):
-                    text.stylize("bold reverse yellow", start, end)
-            log.write(text)
+        log = self.query_one(Log)
+        if self.grep is not None:
+            lines = [line for line, _ in self.grep.feed(lines)]
+        if self.wrap:  # Log draws one row per line: wrapping is cutting at the view's width
+            width = max(log.scrollable_content_region.width - 1, 10)
+            lines = [part for line in lines for part in (chop_cells(line, width) or [""])]
+        log.write_lines(lines)
 
     def render_all(self) -> None:
         """Everything read so far again (after search, wrap or pause changed)."""
-        log = self.query_one(RichLog)
-        log.clear()
-        log.wrap = self.wrap
+        self.query_one(Log).clear()
         if self.grep is not None:
             self.grep = self.grep.fresh()
+        self.matches.grep = self.grep
         self.show(list(self.lines))
+
+    def on_resize(self) -> None:
+        if self.wrap:
+            self.render_all()
 
     # --- actions -------------------------------------------------------------------------------
 
@@ -136,7 +158,7 @@ class LogsScreen(Screen[None]):
         self.grep = ContextGrep(text) if text else None
         self.sub_title = f"matching {text!r}" if text else ""
         self.render_all()
-        self.query_one(RichLog).focus()
+        self.query_one(Log).focus()
 
     def action_back(self) -> None:
         field = self.query_one("#search", Input)
