@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole check, as CI runs it: set-up, ruff, mypy (strict on podbay.runtime), pytest.
+# The whole check, as CI runs it: set-up, ruff, mypy (strict on podbay.runtime), pytest, then the
+# VM suite in a QEMU guest (vagrant/ci.sh; PODBAY_SKIP_VM=1 leaves it out of a local run).
 # Extra arguments go to pytest. Ends with one line: "tests: N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -21,10 +22,25 @@ ln -sfn ../../../tui build/typecheck/podbay/tui
 
 echo "== pytest"
 mkdir -p build
-$PY -m pytest -rs --junitxml=build/junit.xml "$@"
+# The VM's own tests run in the VM (below), not here.
+$PY -m pytest -rs -m "not vm and not session" --junitxml=build/junit.xml "$@"
 tests=$?
 # pytest exits 5 when it ran nothing: that is a failure here, not a pass.
 [ "$tests" -eq 0 ] || status=1
-
 $PY scripts/junit_summary.py build/junit.xml || status=1
+results=(build/junit.xml)
+
+echo "== the VM suite (cgroup v2, systemd delegation, rootless as users run it)"
+if [ "${PODBAY_SKIP_VM:-}" = 1 ]; then
+    echo "VM suite: not run (PODBAY_SKIP_VM=1)"
+elif [ "$(id -u)" -ne 0 ]; then
+    echo "VM suite: not run (needs root to build the image and boot the VM; CI runs it)"
+else
+    bash vagrant/ci.sh || status=1
+    results+=(.ci/results/vm/root.xml .ci/results/vm/session.xml)
+fi
+
+echo "== all together"
+$PY scripts/junit_summary.py "${results[@]}" > build/summary.txt || status=1
+tail -1 build/summary.txt
 exit "$status"

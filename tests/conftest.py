@@ -50,6 +50,8 @@ PROBES = {
     "rootless": (lambda: os.geteuid() == 0 and shutil.which("newuidmap") is not None,
                  "needs root (to create the test user) and newuidmap/newgidmap (apt-get install uidmap)"),
     "vm": (lambda: os.environ.get("PODBAY_TEST_VM") == "1", "runs inside the test VM only (vagrant/run-tests.sh)"),
+    "session": (lambda: os.environ.get("PODBAY_TEST_VM") == "1" and os.geteuid() != 0,
+                "runs in the test VM as its unprivileged user, in a delegated user scope (vagrant/run-tests.sh)"),
     "cgroup2": (_cgroup2_usable, "needs a unified cgroup v2 hierarchy at /sys/fs/cgroup"),
     "registry": (lambda: shutil.which("docker-registry") is not None,
                  "needs Debian's docker-registry (apt-get install docker-registry)"),

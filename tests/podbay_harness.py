@@ -57,7 +57,8 @@ class Podbay:
     def argv(self, *args: str) -> tuple[list[str], dict[str, Any]]:
         """The command line and Popen options: in the test netns, as the store's user."""
         if not self.netns:
-            kwargs: dict[str, Any] = {"user": self.uid, "group": self.gid, "extra_groups": []} if self.uid else {}
+            become_user = self.uid != os.geteuid()  # (a test already running as the store's user stays itself)
+            kwargs: dict[str, Any] = {"user": self.uid, "group": self.gid, "extra_groups": []} if become_user else {}
             return [*self.command, *args], kwargs
         # ip netns exec needs root; setpriv then becomes the user (both exec: the pid stays podbay's).
         become = ["setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--clear-groups", "--"] if self.uid else []

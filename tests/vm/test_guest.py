@@ -1,0 +1,90 @@
+"""The test VM itself, and podbay in it as users run it (vagrant/run-tests.sh runs these inside the
+VM: the root pass, then the ``session`` pass as the unprivileged user in a delegated scope of its
+own systemd user manager). Elsewhere they are skipped, with the reason."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from podbay.runtime.api import Runtime
+from podbay.runtime.paths import Paths
+from tests.podbay_harness import Podbay, pod
+
+pytestmark = pytest.mark.vm
+
+CONTROLLERS = {"cpu", "cpuset", "io", "memory", "pids"}  # what vagrant/provision.sh delegates
+USER = os.environ.get("PODBAY_VM_USER", "podbay-user")
+CGROUP = Path("/sys/fs/cgroup")
+
+
+def own_cgroup(pid: str = "self") -> Path:
+    """The cgroup v2 folder of a process (its ``0::/path`` line)."""
+    line = next(line for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines() if line.startswith("0::"))
+    return CGROUP / line[3:].lstrip("/")
+
+
+def controllers(folder: Path) -> set[str]:
+    return set((folder / "cgroup.controllers").read_text().split())
+
+
+def test_one_cgroup2_hierarchy_with_every_controller() -> None:
+    mounts = [line.split() for line in Path("/proc/self/mounts").read_text().splitlines()]
+    assert [m[2] for m in mounts if m[1] == "/sys/fs/cgroup"] == ["cgroup2"]
+    assert not [m for m in mounts if m[2] == "cgroup"], "a cgroup v1 hierarchy is mounted"
+    assert controllers(CGROUP) >= CONTROLLERS
+    assert Runtime.host_limits() == []  # what the TUI shows as missing on a host like our dev machines
+
+
+def test_user_sessions_get_the_controllers_delegated_and_a_manager_from_boot() -> None:
+    uid = pwd.getpwnam(USER).pw_uid
+    shown = subprocess.run(["systemctl", "show", f"user@{uid}.service", "-p", "ActiveState", "-p", "Delegate",
+                            "-p", "DelegateControllers"], capture_output=True, text=True, check=True).stdout
+    settings = dict(line.split("=", 1) for line in shown.splitlines())
+    assert settings["ActiveState"] == "active", "no user manager: lingering is not on"
+    assert settings["Delegate"] == "yes" and set(settings["DelegateControllers"].split()) >= CONTROLLERS
+    subtree = CGROUP / "user.slice" / f"user-{uid}.slice" / f"user@{uid}.service"
+    assert controllers(subtree) >= CONTROLLERS  # without the drop-in: cpu memory pids only
+    assert subtree.stat().st_uid == uid and (subtree / "cgroup.subtree_control").stat().st_uid == uid
+    assert Path(f"/run/user/{uid}/bus").is_socket()
+
+
+@pytest.mark.root
+@pytest.mark.images
+def test_a_root_pod_runs_in_the_vm(root_podbay: Podbay) -> None:
+    done = root_podbay.run(pod("hello", command=["sh", "-c", "echo hello from $(hostname)"]))
+    assert done.returncode == 0 and done.stdout == "hello from hello\n", done.stderr
+
+
+@pytest.mark.session
+@pytest.mark.images
+def test_a_rootless_pod_in_a_delegated_user_scope(tmp_path: Path, probe_image: Path) -> None:
+    """As a user runs it: no root anywhere, in the scope systemd made for this session, whose
+    controllers are the user's to manage."""
+    scope = own_cgroup()
+    assert scope.name.endswith(".scope") and f"user@{os.getuid()}.service" in scope.parts
+    assert controllers(scope) >= CONTROLLERS
+    assert os.access(scope / "cgroup.procs", os.W_OK) and os.access(scope / "cgroup.subtree_control", os.W_OK)
+    podbay = Podbay(tmp_path, os.getuid(), os.getgid(), command=[sys.executable, "-m", "podbay.runtime.cli.main"])
+    try:
+        loaded = podbay.cli("image", "load", str(probe_image))
+        assert loaded.returncode == 0, loaded.stderr
+        podbay.create(pod("session", command=["sleep", "300"], spec={"terminationGracePeriodSeconds": 1}),
+                      "--wait", "--timeout", "120")
+        done = podbay.cli("exec", "session", "--", "sh", "-c", "id -u; cat /proc/self/uid_map")
+        assert done.returncode == 0 and done.stdout.split()[:2] == ["0", "0"], done.stdout + done.stderr
+        # The supervisor and the container live under this user's delegated subtree (the supervisor was
+        # started from this session), never in a cgroup of another user or of the system.
+        record = Runtime(Paths(podbay.data_dir, podbay.run_dir)).record("default", "session")
+        container = str(record.runtime["containers"]["main"]["pid"])
+        supervisor = (podbay.run_dir / "supervisor" / "supervisor.pid").read_text().split()[0]
+        for pid in (container, supervisor):
+            assert f"user@{os.getuid()}.service" in own_cgroup(pid).parts, own_cgroup(pid)
+    finally:
+        podbay.cleanup_pods()
+    assert podbay.containers_left() == []
