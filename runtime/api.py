@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from podbay.runtime.cli.records import open_store
+from podbay.runtime.hostcheck import run_checks
 from podbay.runtime.lifecycle.status import summary
 from podbay.runtime.paths import Paths, default_paths
 from podbay.runtime.state.store import PodRecord, StateError, StateStore
@@ -160,14 +161,5 @@ class Runtime:
     @staticmethod
     def host_limits() -> list[str]:
         """What this host cannot do, in words (shown by UIs instead of failing later)."""
-        missing = []
-        if not Path("/sys/fs/cgroup/cgroup.controllers").exists():
-            missing.append("no cgroup v2 hierarchy: CPU and memory figures and resource limits are unavailable")
-        try:
-            with open("/proc/sys/user/max_user_namespaces") as file:
-                if int(file.read()) == 0:
-                    missing.append("user namespaces are disabled (user.max_user_namespaces is 0)")
-        except (OSError, ValueError):
-            pass
-        return missing
+        return [f"{check.name}: {check.detail}" for check in run_checks() if check.level != "ok"]
 

@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     commands.add_parser("version", help="print the podbay version")
+    commands.add_parser("doctor", help="check what this host lets podbay do (namespaces, ids, cgroups ...)")
 
     validate = commands.add_parser(
         "validate", help="check manifests as the API server would, and show the defaulted objects",
@@ -223,6 +224,10 @@ def run(argv: Sequence[str]) -> int:
 
         print(f"podbay {__version__}")
         return 0
+    if args.command == "doctor":
+        from podbay.runtime.cli.doctor import doctor_command  # noqa: PLC0415
+
+        return doctor_command()
     if args.command == "validate":
         from podbay.runtime.cli.validate import validate_command  # noqa: PLC0415
 
