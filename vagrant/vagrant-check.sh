@@ -12,8 +12,14 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=$(dirname "$IMAGE")
 STATE=$(mktemp -d "${TMPDIR:-/var/tmp}/podbay-libvirt.XXXXXX")
 export VAGRANT_HOME=$CACHE/vagrant.d VAGRANT_CHECKPOINT_DISABLE=1 VAGRANT_BOX_UPDATE_CHECK_DISABLE=1 \
-       VAGRANT_DEFAULT_PROVIDER=libvirt PODBAY_BOX=podbay/local PODBAY_LIBVIRT_DRIVER=qemu \
+       VAGRANT_DEFAULT_PROVIDER=libvirt PODBAY_BOX=podbay/local \
        PODBAY_VAGRANT_INSERT_KEY=false VAGRANT_DOTFILE_PATH=$STATE/dot-vagrant
+# Hardware KVM when the host has it; these development machines' /dev/kvm cannot boot a stock kernel.
+if [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]; then
+    export PODBAY_LIBVIRT_DRIVER=kvm
+else
+    export PODBAY_LIBVIRT_DRIVER=qemu
+fi
 [ "$(id -u)" -eq 0 ] || { echo "vagrant-check.sh: run as root" >&2; exit 1; }
 
 # The box, made once per image.
