@@ -43,7 +43,7 @@ def write(path: Path, done: threading.Event) -> int:
     return count
 
 
-async def lags(pilot_pause: object, seconds: float) -> list[float]:
+async def lags(seconds: float) -> list[float]:
     """How late a TICK timer fires on the event loop, over ``seconds``."""
     late: list[float] = []
     end = time.monotonic() + seconds
@@ -66,7 +66,7 @@ async def main() -> None:
         app = make_app(FakeRuntime([row("web")], logs={"main": log}))  # type: ignore[arg-type]
         async with app.run_test(size=(160, 50)) as pilot:
             await pilot.pause()
-            floor = await lags(None, 2.0)
+            floor = await lags(2.0)
             app.push_screen(LogsScreen("default", "web", ["main"]))
             await pilot.pause(0.3)
             done = threading.Event()
@@ -74,7 +74,7 @@ async def main() -> None:
             thread = threading.Thread(target=lambda: written.append(write(log, done)))
             started = time.monotonic()
             thread.start()
-            following = await lags(None, SECONDS)
+            following = await lags(SECONDS)
             thread.join()
             screen = app.screen
             assert isinstance(screen, LogsScreen)

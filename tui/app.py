@@ -30,7 +30,7 @@ from podbay.tui.screens.inspect import InspectScreen
 from podbay.tui.screens.logs import LogsScreen
 from podbay.tui.screens.pods import PodsScreen
 from podbay.tui.screens.text import TextScreen
-from podbay.tui.services import ApiError, RuntimeAPI, container_names, default_runtime
+from podbay.tui.services import ApiError, RuntimeAPI, container_names, default_runtime, sidecar_names
 
 
 class PodbayApp(App[None]):
@@ -128,9 +128,7 @@ class PodbayApp(App[None]):
     def ask_restart(self, namespace: str, name: str, container: str) -> None:
         if (pod := self.read_pod(namespace, name)) is None:
             return
-        sidecars = [c["name"] for c in pod.get("spec", {}).get("initContainers", [])
-                    if c.get("restartPolicy") == "Always"]
-        choices = container_names(pod)[0] + sidecars
+        choices = container_names(pod)[0] + sidecar_names(pod)  # what podbay restart accepts
 
         def answered(answer: Stop | None) -> None:
             if answer is not None:

@@ -28,20 +28,20 @@ class ContextGrep:
     def matches(self, line: str) -> list[tuple[int, int]]:
         return [match.span() for match in self.pattern.finditer(line)]
 
-    def feed(self, lines: list[str]) -> list[tuple[str, bool]]:
-        shown: list[tuple[str, bool]] = []
+    def feed(self, lines: list[str]) -> list[str]:
+        shown: list[str] = []
         for line in lines:
             number, self.seen = self.seen, self.seen + 1
             if self.pattern.search(line):
                 first = self.before[0][0] if self.before else number
                 if self.last_shown >= 0 and first > self.last_shown + 1:
-                    shown.append((SEPARATOR, False))
-                shown.extend((text, False) for _, text in self.before)
+                    shown.append(SEPARATOR)
+                shown.extend(text for _, text in self.before)
                 self.before.clear()
-                shown.append((line, True))
+                shown.append(line)
                 self.last_shown, self.after = number, self.context
             elif self.after:
-                shown.append((line, False))
+                shown.append(line)
                 self.last_shown, self.after = number, self.after - 1
             else:
                 self.before.append((number, line))

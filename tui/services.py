@@ -84,6 +84,12 @@ def container_names(pod: dict[str, Any]) -> tuple[list[str], list[str], list[str
     return names(pod)
 
 
+def sidecar_names(pod: dict[str, Any]) -> list[str]:
+    from podbay.runtime.cli.records import sidecar_names as names  # noqa: PLC0415
+
+    return names(pod)
+
+
 def default_runtime() -> RuntimeAPI:
     from podbay.runtime.api import Runtime  # noqa: PLC0415
 
@@ -91,4 +97,4 @@ def default_runtime() -> RuntimeAPI:
 
 
 __all__ = ["ApiError", "PodRow", "Problem", "RuntimeAPI", "age", "capability_names", "container_names",
-           "default_runtime", "label_filter", "parse_time", "read_log_lines"]
+           "default_runtime", "label_filter", "parse_time", "read_log_lines", "sidecar_names"]

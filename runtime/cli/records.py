@@ -29,6 +29,11 @@ def container_names(manifest: dict[str, Any]) -> tuple[list[str], list[str], lis
                  for key in ("containers", "initContainers", "ephemeralContainers"))
 
 
+def sidecar_names(manifest: dict[str, Any]) -> list[str]:
+    """The init containers that are sidecars (``restartPolicy: Always``): they run for the pod's life."""
+    return [c["name"] for c in manifest.get("spec", {}).get("initContainers", []) if c.get("restartPolicy") == "Always"]
+
+
 def defaulted_note(apps: list[str], inits: list[str], ephemeral: list[str]) -> str:
     """kubectl's note when -c is left out of a pod with several containers ("" when there is one)."""
     if len(apps) + len(inits) + len(ephemeral) < 2:

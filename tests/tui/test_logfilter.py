@@ -8,12 +8,12 @@ from podbay.tui.logfilter import ContextGrep
 def test_matches_come_with_their_context_and_separators() -> None:
     grep = ContextGrep("error", context=1)
     lines = ["a", "b", "ERROR one", "c", "d", "e", "f", "error two", "g"]
-    assert grep.feed(lines[:4]) == [("b", False), ("ERROR one", True), ("c", False)]
-    assert grep.feed(lines[4:]) == [("--", False), ("f", False), ("error two", True), ("g", False)]
+    assert grep.feed(lines[:4]) == ["b", "ERROR one", "c"]
+    assert grep.feed(lines[4:]) == ["--", "f", "error two", "g"]
 
 
 def test_touching_groups_are_not_separated_and_spans_are_given() -> None:
     grep = ContextGrep("x", context=2)
-    assert grep.feed(["x1", "a", "b", "x2"]) == [("x1", True), ("a", False), ("b", False), ("x2", True)]
+    assert grep.feed(["x1", "a", "b", "x2"]) == ["x1", "a", "b", "x2"]
     assert grep.matches("axbX") == [(1, 2), (3, 4)]
     assert ContextGrep("a.b").matches("aXb a.b") == [(4, 7)]  # text, not a regex

@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from podbay.tui.actions import pod_bindings
-from podbay.tui.services import ApiError
+from podbay.tui.services import ApiError, sidecar_names
 from podbay.tui.timeline import timeline
 
 CONTAINER_KEYS = (("initContainers", "initContainerStatuses", "init"), ("containers", "containerStatuses", "app"),
@@ -23,6 +23,7 @@ CONTAINER_KEYS = (("initContainers", "initContainerStatuses", "init"), ("contain
 
 def container_rows(pod: dict[str, Any]) -> list[tuple[str, ...]]:
     spec, status = pod.get("spec", {}), pod.get("status", {})
+    sidecars = set(sidecar_names(pod))
     rows: list[tuple[str, ...]] = []
     for spec_key, status_key, kind in CONTAINER_KEYS:
         by_name = {s.get("name"): s for s in status.get(status_key, [])}
@@ -32,7 +33,7 @@ def container_rows(pod: dict[str, Any]) -> list[tuple[str, ...]]:
             name, detail = next(iter(current.items()), ("waiting", {}))
             reason = detail.get("reason", "") or ("Running" if name == "running" else "")
             last = state.get("lastState", {}).get("terminated", {})
-            role = "sidecar" if kind == "init" and container.get("restartPolicy") == "Always" else kind
+            role = "sidecar" if container["name"] in sidecars else kind
             rows.append((container["name"], role, name, reason, str(state.get("restartCount", 0)),
                          str(state.get("ready", False)), container.get("image", ""),
                          f"{last.get('reason', '')} ({last.get('exitCode', '')})" if last else ""))

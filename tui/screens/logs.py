@@ -127,7 +127,7 @@ class LogsScreen(Screen[None]):
     def show(self, lines: list[str]) -> None:
         log = self.query_one(Log)
         if self.grep is not None:
-            lines = [line for line, _ in self.grep.feed(lines)]
+            lines = self.grep.feed(lines)
         if self.wrap:  # Log draws one row per line: wrapping is cutting at the view's width
             width = max(log.scrollable_content_region.width - 1, 10)
             lines = [part for line in lines for part in (chop_cells(line, width) or [""])]
@@ -201,7 +201,7 @@ class LogsScreen(Screen[None]):
         if self.grep is None:
             self.save(list(self.lines))
         else:
-            self.save([line for line, _ in self.grep.fresh().feed(self.lines)])
+            self.save(self.grep.fresh().feed(self.lines))
 
     @work(thread=True, exit_on_error=False)
     def save(self, lines: list[str]) -> None:
