@@ -58,12 +58,14 @@ def run_command(files: list[str], remove: bool, attach: bool, paths: Paths, root
     meta = meta_of(pod)
     namespace = meta.namespace or "default"
     try:
-        protocol.call(paths, {"op": "run", "objects": [encode(pod)] + [encode(o) for o in others],
-                              "replace": replace})
+        answer = protocol.call(paths, {"op": "run", "objects": [encode(pod)] + [encode(o) for o in others],
+                                       "replace": replace})
     except protocol.RequestError as err:
         return _err(str(err))
     except protocol.SupervisorError as err:
         return _err(str(err))
+    for warning in answer.get("warnings", []):
+        print(f"Warning: {warning}", file=sys.stderr)
     print(f"pod/{meta.name} created", file=sys.stderr if attach else sys.stdout)
     if attach:
         code = _attach(paths, namespace, meta.name)

@@ -27,6 +27,12 @@ def parse_time(text: str) -> float:
     return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.UTC).timestamp()
 
 
+# podbay's own condition types (Kubernetes allows extra ones): limits this host cannot enforce, and a
+# pod frozen by `podbay pause`.
+LIMITS_CONDITION = "podbay.io/ResourcesEnforced"
+PAUSED_CONDITION = "podbay.io/Paused"
+
+
 def is_sidecar(container: Container) -> bool:
     return container.restart_policy == "Always"
 
@@ -37,12 +43,12 @@ def is_sidecar(container: Container) -> bool:
 def qos_class(spec: PodSpec) -> str:
     """Kubernetes' GetPodQOS over cpu and memory: BestEffort with no requests or limits at all,
     Guaranteed when every container limits both and requests equal limits, else Burstable."""
-    containers = spec.init_containers + spec.containers
     compute = ("cpu", "memory")
+    own = spec.resources  # pod-level resources, where set, decide (the PodLevelResources rule)
+    pod_level = own is not None and any(k in compute for k in (*own.limits, *own.requests))
     anything = False
     guaranteed = True
-    for container in containers:
-        resources = container.resources
+    for resources in [own] if pod_level else [c.resources for c in spec.init_containers + spec.containers]:
         limits = {k: v for k, v in (resources.limits if resources else {}).items() if k in compute and not v.is_zero()}
         requests = {k: v for k, v in (resources.requests if resources else {}).items()
                     if k in compute and not v.is_zero()}
@@ -199,9 +205,15 @@ def summary(spec: dict[str, Any], status: Status, deleting: bool = False) -> tup
             running = True
     if reason == "Completed" and running:
         reason = "Running" if is_ready(status) else "NotReady"
+    if is_paused(status):
+        reason = "Paused"  # podman's word for a frozen pod
     if deleting:
         reason = "Terminating"
     return f"{ready_count}/{total}", reason, restarts, last_restart
+
+
+def is_paused(status: Status) -> bool:
+    return any(c["type"] == PAUSED_CONDITION and c["status"] == "True" for c in status.get("conditions", []))
 
 
 def _terminated_text(terminated: Status) -> str:

@@ -15,15 +15,18 @@ import selectors
 import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from podbay.runtime import settings
+from podbay.runtime.cgroups.pod import CgroupError, PodCgroups, host_cgroups
 from podbay.runtime.paths import Paths
 from podbay.runtime.pod import sandbox as pod_sandbox
 from podbay.runtime.pod.config import PodObjects
 from podbay.runtime.process import launcher
 from podbay.runtime.process.plan import PodContext
-from podbay.runtime.spec.pod import Container, Pod, spec_of
+from podbay.runtime.spec.pod import Container, Pod, meta_of, spec_of
 from podbay.runtime.syscalls import set_child_subreaper
 
 Warn = Callable[[str], None]
@@ -44,6 +47,8 @@ class PodRun:
         self.grace = 30 if grace is None else max(grace, 1)
         self.stopping = False
         self.proxy: Any = None
+        self.cgroups: PodCgroups | None = None
+        self.groups: dict[str, Path | None] = {}  # container -> its cgroup
 
     # --- the pod's life ----------------------------------------------------------------------
 
@@ -53,8 +58,12 @@ class PodRun:
         previous = {n: signal.signal(n, self._forward) for n in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
         previous[signal.SIGALRM] = signal.signal(signal.SIGALRM, self._out_of_time)
         try:
-            self.sandbox = pod_sandbox.create(self.pod, self.paths, self.objects)
-            for warning in self.sandbox.warnings + self._unenforced():
+            cgroup_warnings = self._cgroups()
+            assert self.cgroups is not None
+            infra = self.cgroups.infra() if spec_of(self.pod).share_process_namespace else None
+            self.sandbox = pod_sandbox.create(self.pod, self.paths, self.objects,
+                                              place=self.cgroups.placer(None, infra, self.warn))
+            for warning in self.sandbox.warnings + cgroup_warnings + self._unenforced():
                 self.warn(warning)
             self._host_ports()
             spec = spec_of(self.pod)
@@ -68,6 +77,17 @@ class PodRun:
             for number, handler in previous.items():
                 signal.signal(number, handler)
             self._cleanup()
+
+    def _cgroups(self) -> list[str]:
+        """The pod's cgroup, made; what it cannot enforce here (an error when cgroups are required)."""
+        try:
+            chosen = settings.load()
+            self.cgroups = PodCgroups(host_cgroups(chosen), self.pod, chosen)
+            found = self.cgroups.warnings()
+            self.cgroups.create()
+        except (CgroupError, settings.SettingsError) as err:
+            raise launcher.LaunchError(f"pod {meta_of(self.pod).name}: {err}") from err
+        return found
 
     def _context(self) -> PodContext:
         assert self.sandbox is not None
@@ -97,8 +117,13 @@ class PodRun:
                 streams[out_r], streams[err_r] = f"[{launch.container.name}] ", f"[{launch.container.name}] "
                 out, err = out_w, err_w
             try:
-                launcher.start(launch, stdin, out, err, on_log=self.warn)
+                assert self.cgroups is not None
+                group = self.groups[launch.container.name] = self.cgroups.container(launch.container)
+                launcher.start(launch, stdin, out, err, on_log=self.warn,
+                               place=self.cgroups.placer(launch.container, group, self.warn))
                 started.append(launch)
+            except CgroupError as cgroup_error:
+                raise launcher.LaunchError(f"container {launch.container.name}: {cgroup_error}") from cgroup_error
             finally:
                 for fd in (stdin, out, err):
                     if isinstance(fd, int):
@@ -129,12 +154,19 @@ class PodRun:
                         _, status = os.waitpid(launch.pid, 0)
                         launch.pid = 0
                         codes[launch.container.name] = _exit_code(status)
+                        self._oom(launch.container)
                     else:
                         self._pump(fd, streams[fd], buffers, selector)
         finally:
             selector.close()
         failed = [codes[launch.container.name] for launch in launches if codes[launch.container.name] != 0]
         return failed[0] if failed else 0
+
+    def _oom(self, container: Container) -> None:
+        if self.cgroups is not None and self.cgroups.oom_killed(self.groups.get(container.name)):
+            limit = container.resources.limits.get("memory") if container.resources else None
+            self.warn(f"container {container.name}: OOMKilled: the kernel's OOM killer ended it"
+                      + (f" at its memory limit {limit}" if limit else ""))
 
     @staticmethod
     def _pump(fd: int, prefix: str, buffers: dict[int, bytes], selector: selectors.BaseSelector) -> None:
@@ -210,6 +242,11 @@ class PodRun:
             try:
                 pod_sandbox.destroy(self.sandbox)
             except launcher.LaunchError as err:
+                errors.append(str(err))
+        if self.cgroups is not None:
+            try:
+                self.cgroups.remove()
+            except CgroupError as err:
                 errors.append(str(err))
         if errors:
             raise launcher.LaunchError("; ".join(errors))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,8 +66,9 @@ def networked(pod: Pod) -> bool:
     return not spec_of(pod).host_network
 
 
-def create(pod: Pod, paths: Paths, objects: PodObjects) -> Sandbox:
-    """Make the pod's folder, volumes and namespaces; on any failure nothing is left behind."""
+def create(pod: Pod, paths: Paths, objects: PodObjects, place: Callable[[int], None] | None = None) -> Sandbox:
+    """Make the pod's folder, volumes and namespaces; on any failure nothing is left behind.
+    ``place`` puts a pod's pause process (shareProcessNamespace) in its cgroup before it starts."""
     meta = meta_of(pod)
     mapping = default_mapping(spec_of(pod).host_users)
     directory = paths.data_dir / "pods" / f"{meta.namespace or 'default'}_{meta.name}_{meta.uid}"
@@ -89,7 +91,7 @@ def create(pod: Pod, paths: Paths, objects: PodObjects) -> Sandbox:
             path.chmod(0o644)
             sandbox.etc_files[inside] = str(path)
         sandbox.volumes = pod_volumes.prepare(pod, directory, paths.data_dir / "volumes", objects, mapping)
-        _start(sandbox, hostname)
+        _start(sandbox, hostname, place if spec_of(pod).share_process_namespace else None)
     except (pod_volumes.VolumeError, ConfigError, IpamError, rootless.RootlessNetworkError) as err:
         destroy(sandbox)
         raise launcher.LaunchError(f"pod {meta.name}: {err}") from err
@@ -114,7 +116,7 @@ def _lease(sandbox: Sandbox, folder: Path) -> None:
     sandbox.warnings += sandbox.rootless_net.warnings
 
 
-def _start(sandbox: Sandbox, hostname: str) -> None:
+def _start(sandbox: Sandbox, hostname: str, place: Callable[[int], None] | None) -> None:
     namespaces = _namespaces(sandbox.pod)
     plan: dict[str, object] = {"sandbox": True, "userns": not sandbox.mapping.identity, "namespaces": namespaces,
                                "hostname": hostname, "tmpfs": sandbox.volumes.tmpfs}
@@ -125,7 +127,7 @@ def _start(sandbox: Sandbox, hostname: str) -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     try:
         init, channel = spawn.spawn_init(plan, sandbox.mapping, what, stdio=(devnull, devnull, None),
-                                            pass_fds=tuple(join.values()))
+                                            pass_fds=tuple(join.values()), place=place)
     finally:
         os.close(devnull)
         for fd in join.values():

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,13 +107,15 @@ def prepare(pod: Pod, container: Container, paths: Paths, context: planner.PodCo
     return launch
 
 
-def start(launch: Launch, stdin: Stdio, stdout: Stdio, stderr: Stdio, on_log: object = None) -> int:
-    """Run the init handshake; returns the container's pid once it has exec'd its process."""
+def start(launch: Launch, stdin: Stdio, stdout: Stdio, stderr: Stdio, on_log: object = None, *,
+          place: Callable[[int], None] | None = None) -> int:
+    """Run the init handshake; returns the container's pid once it has exec'd its process.
+    ``place`` puts the init in its cgroup first (spawn_init)."""
     name = launch.container.name
     join = launch.plan.get("join") or {}
     assert isinstance(join, dict)
     init, channel = spawn_init(launch.plan, launch.mapping, f"container {name}", stdio=(stdin, stdout, stderr),
-                               pass_fds=tuple(join.values()))
+                               pass_fds=tuple(join.values()), place=place)
     started = False
     try:
         message = channel.recv("pid", timeout=HANDSHAKE_TIMEOUT)  # (4)

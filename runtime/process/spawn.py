@@ -10,6 +10,7 @@ from __future__ import annotations
 import marshal
 import os
 import subprocess
+from collections.abc import Callable
 from typing import IO
 
 from podbay.runtime.idmap import IdMapError, IdMapping, write_mapping
@@ -35,8 +36,13 @@ def launch_error(what: str, err: BaseException) -> LaunchError:
 
 
 def spawn_init(plan: dict[str, object], mapping: IdMapping, what: str, *, stdio: tuple[Stdio, Stdio, Stdio],
-               pass_fds: tuple[int, ...] = ()) -> tuple[subprocess.Popen[bytes], Channel]:
+               pass_fds: tuple[int, ...] = (), place: Callable[[int], None] | None = None,
+               ) -> tuple[subprocess.Popen[bytes], Channel]:
     """Start the init and take it through sync points (1)-(3): plan sent, user namespace mapped.
+
+    ``place(pid)`` runs before the plan is sent, while the init waits for it: the container's
+    cgroup and oom_score_adj are set before any of its processes exists (runc's parent moves
+    ``runc init`` the same way). An exception from it fails the launch with its message.
 
     The plan itself travels in a memfd, not in the message: with the pod's secrets and ConfigMaps
     (up to 1 MiB each) it can exceed what one SOCK_SEQPACKET message may carry."""
@@ -59,6 +65,11 @@ def spawn_init(plan: dict[str, object], mapping: IdMapping, what: str, *, stdio:
         theirs.close()
         os.close(plan_fd)
     try:
+        if place is not None:
+            try:
+                place(init.pid)
+            except Exception as err:  # a cgroup that cannot be joined: the launch fails, nothing ran
+                raise LaunchError(f"{what}: {err}") from err
         channel.send("plan", fd=plan_fd)  # (1)
         if plan["userns"] and not plan.get("join"):
             channel.recv("unshared", timeout=HANDSHAKE_TIMEOUT)  # (2)

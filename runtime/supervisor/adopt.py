@@ -18,9 +18,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from podbay.runtime.cgroups.manager import CgroupError
 from podbay.runtime.idmap import default_mapping
 from podbay.runtime.images.store import ImageStore
-from podbay.runtime.lifecycle.status import parse_time
+from podbay.runtime.lifecycle.status import LIMITS_CONDITION, PAUSED_CONDITION, is_paused, parse_time
 from podbay.runtime.network import rootless
 from podbay.runtime.network.ipam import Ipam, Lease
 from podbay.runtime.pod import hostports
@@ -101,6 +102,12 @@ def resume(worker: PodWorker, runtime: dict[str, Any]) -> None:
             worker.event("Warning", "PodbayWarning", f"address {sandbox.lease.address} was given to another pod "
                                                      "while podbay's supervisor was down")
     status = worker.adopted_status
+    worker.cgroups.path = Path(runtime["cgroup"]) if runtime.get("cgroup") else None
+    worker.paused = is_paused(status)
+    worker.paused_since = next((c.get("lastTransitionTime", "") for c in status.get("conditions", [])
+                                if c["type"] == PAUSED_CONDITION), "")
+    worker.cgroup_warnings = next(([c["message"]] for c in status.get("conditions", [])
+                                   if c["type"] == LIMITS_CONDITION), [])
     by_name = {s["name"]: s for key in ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses")
                for s in status.get(key, [])}
     worker.initialized = any(c["type"] == "Initialized" and c["status"] == "True"
@@ -120,9 +127,11 @@ def resume(worker: PodWorker, runtime: dict[str, Any]) -> None:
         if info.get("directory") and image is not None:
             run.launch = launcher.Launch(worker.pod, run.spec, image, sandbox.mapping, Path(info["directory"]),
                                          plan={"process": run.process})
+        run.cgroup = Path(info["cgroup"]) if info.get("cgroup") else None
         pid = int(info.get("pid") or 0)
         if pid and alive(pid, str(info.get("start", ""))):
             run.adopted = True
+            worker.watch_oom(run)
             run.sink.open(run.log_path(run.runs - 1))  # the run's own file, appended to
             started = run.status.get("state", {}).get("running", {}).get("startedAt")
             run.started_at = time.monotonic() - (time.time() - parse_time(started)) if started else time.monotonic()
@@ -161,6 +170,15 @@ def remove_folders(supervisor: Supervisor, record: PodRecord) -> None:
             rootless.stop(network)  # the user's rootless network, if any, served only this pod
 
 
+def remove_cgroups(supervisor: Supervisor, record: PodRecord) -> None:
+    """The pod's cgroup tree, with whatever still runs in it (a lost pod's, one of an earlier supervisor's)."""
+    if record.runtime.get("cgroup"):
+        try:
+            supervisor.cgroups.remove(Path(record.runtime["cgroup"]))
+        except CgroupError as err:
+            supervisor.log(f"pod {record.namespace}/{record.name}: {err}")
+
+
 def lost(supervisor: Supervisor, record: PodRecord) -> None:
     """Nothing holds the pod any more: end what is left of it and say so in its status."""
     runtime = record.runtime
@@ -169,6 +187,7 @@ def lost(supervisor: Supervisor, record: PodRecord) -> None:
         if pid and alive(pid, str(info.get("start", ""))):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+    remove_cgroups(supervisor, record)
     remove_folders(supervisor, record)
     status = dict(record.status)
     for key in ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses"):

@@ -53,6 +53,9 @@ class ContainerRun:
     restart_asked: bool = False  # `podbay restart`: start it again at once, whatever the policy
     remove_on_exit: bool = False  # an ephemeral container started with `podbay debug --rm`
     input_lock: threading.Lock = field(default_factory=threading.Lock)  # input vs closing its descriptors
+    cgroup: Path | None = None  # the run's cgroup (none where cgroups cannot be used)
+    oom_watch: int = -1  # its memory.events watch (cgroups/oomwatch.py)
+    oom_killed: bool = False  # the kernel's OOM killer took a process of this run
 
     @property
     def name(self) -> str:

@@ -26,6 +26,9 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from podbay.runtime import settings
+from podbay.runtime.cgroups.oomwatch import OomWatcher
+from podbay.runtime.cgroups.pod import host_cgroups
 from podbay.runtime.network import links
 from podbay.runtime.network.podsockets import RootlessSockets
 from podbay.runtime.paths import Paths
@@ -80,6 +83,9 @@ class Supervisor:
         self.idle_since = time.monotonic()
         self.stopping = threading.Event()
         self.log_file = open(self.folder / "supervisor.log", "a", buffering=1)  # noqa: SIM115
+        self.settings = settings.load()
+        self.cgroups = host_cgroups(self.settings)
+        self.oom = OomWatcher() if self.cgroups.enabled else None
 
     def log(self, text: str) -> None:
         self.log_file.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {text}\n")
@@ -111,7 +117,7 @@ class Supervisor:
         """What a restarted supervisor needs to find this pod's processes and descriptors again."""
         sandbox = worker.sandbox
         runtime: dict[str, Any] = {"supervisor": os.getpid(), "containers": {}, "deleting": worker.deleting_since,
-                                   "objects": worker.objects_data}
+                                   "objects": worker.objects_data, "cgroup": str(worker.cgroups.path or "")}
         if sandbox is not None:
             runtime["sandbox"] = {
                 "directory": str(sandbox.directory), "fds": sandbox.fds, "etc_files": sandbox.etc_files,
@@ -124,7 +130,8 @@ class Supervisor:
                 runtime["folders"].append(str(run.launch.directory))
             runtime["containers"][run.name] = {
                 "pipes": run.sink.fds, "pid": run.pid, "start": _start_time(run.pid), "runs": run.runs,
-                "directory": str(run.launch.directory) if run.launch else "", "process": run.process}
+                "directory": str(run.launch.directory) if run.launch else "", "process": run.process,
+                "cgroup": str(run.cgroup or "")}
         self.store.update(worker.uid, runtime=runtime)
 
     # --- requests ----------------------------------------------------------------------------
@@ -247,7 +254,7 @@ class Supervisor:
             self.forget(worker)
             raise protocol.RequestError(worker.create_error)
         self.record_runtime(worker)
-        return {"uid": meta.uid, "name": meta.name, "namespace": namespace}
+        return {"uid": meta.uid, "name": meta.name, "namespace": namespace, "warnings": worker.warnings}
 
     def _delete(self, namespace: str, name: str, grace: int | None) -> dict[str, Any]:
         record = self.store.pod(namespace, name)

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from podbay.runtime.cgroups.pod import CgroupError, PodCgroups
 from podbay.runtime.lifecycle import handlers
 from podbay.runtime.lifecycle import status as pod_status
 from podbay.runtime.lifecycle.restarts import CrashLoopBackoff, backoff_message, restarts, terminated_reason
@@ -155,8 +156,17 @@ class PodWorker:
         self.objects_data: list[dict[str, Any]] = []  # its ConfigMaps and Secrets, as the CLI sent them
         grace = self.spec.termination_grace_period_seconds
         self.grace = 30 if grace is None else grace
+        self.cgroups = PodCgroups(supervisor.cgroups, pod, supervisor.settings)
+        self.warnings: list[str] = []
+        self.cgroup_warnings: list[str] = []  # limits not enforced: a condition of the status says so
+        self.paused = False
+        self.paused_since = ""
+        self.created_text = pod_status.now_text(self.start_time)
 
     # --- helpers -----------------------------------------------------------------------------
+
+    def _warn(self, message: str) -> None:
+        self.event("Warning", "PodbayWarning", message)
 
     def event(self, type_: str, reason: str, message: str, run: ContainerRun | None = None) -> None:
         """An event about the pod, or about one of its containers (the kubelet's fieldPath)."""
@@ -225,18 +235,24 @@ class PodWorker:
 
     def _create(self) -> bool:
         try:
-            self.sandbox = pod_sandbox.create(self.pod, self.supervisor.paths, self.objects)
-            warnings = list(self.sandbox.warnings) + unenforced(self.pod)
-            self.ports = hostports.forward(self.sandbox, warnings)
-        except launcher.LaunchError as err:
-            self.create_error = str(err)
+            self.cgroup_warnings = self.cgroups.warnings()
+            self.cgroups.create()
+            infra = self.cgroups.infra() if self.spec.share_process_namespace else None
+            self.sandbox = pod_sandbox.create(self.pod, self.supervisor.paths, self.objects,
+                                              place=self.cgroups.placer(None, infra, self._warn))
+            self.warnings = list(self.sandbox.warnings) + self.cgroup_warnings + unenforced(self.pod)
+            self.ports = hostports.forward(self.sandbox, self.warnings)
+        except (launcher.LaunchError, CgroupError) as err:
+            self.create_error = f"pod {self.name}: {err}" if isinstance(err, CgroupError) else str(err)
             if self.sandbox is not None:
                 with contextlib.suppress(launcher.LaunchError):
                     pod_sandbox.destroy(self.sandbox)
                 self.sandbox = None
+            with contextlib.suppress(CgroupError):
+                self.cgroups.remove()
             self.created.set()  # the pipes are closed on the way out (run's finally)
             return False
-        for warning in warnings:
+        for warning in self.warnings:
             self.event("Warning", "PodbayWarning", warning)
         mapping = self.sandbox.mapping
         if os.geteuid() == 0 and not mapping.identity:
@@ -352,11 +368,14 @@ class PodWorker:
             stdin_read, run.stdin_write = os.pipe()
             os.set_inheritable(run.stdin_write, False)
         try:
+            run.cgroup = self.cgroups.container(run.spec)
+            self.watch_oom(run)
             with open("/dev/null", "rb") as devnull:
                 pid = launcher.start(launch, stdin_read if stdin_read >= 0 else devnull, run.sink.stdout[1],
                                      run.sink.stderr[1], on_log=functools.partial(self.event, "Normal", "PodbayLog",
-                                                                                  run=run))
-        except launcher.LaunchError as err:
+                                                                                  run=run),
+                                     place=self.cgroups.placer(run.spec, run.cgroup, self._warn))
+        except (launcher.LaunchError, CgroupError) as err:
             run.close_stdin()
             run.count_run()
             run.set_terminated(128, "ContainerCannotRun", str(err))
@@ -486,8 +505,9 @@ class PodWorker:
             run.set_terminated(UNKNOWN_EXIT, "ContainerStatusUnknown", "podbay's supervisor was restarted while "
                                "the container ran: its exit status could not be seen")
         else:
-            signal_number = code - 128 if code > 128 and run.stopping else 0
-            reason = terminated_reason(code)
+            oom = run.oom_killed or self.cgroups.oom_killed(run.cgroup)  # the counter, not a guess from 137
+            signal_number = code - 128 if code > 128 and (run.stopping or oom) else 0
+            reason = terminated_reason(code, oom)
             run.set_terminated(code, reason, run.termination_message(code), signal_number)
         self.supervisor.record_runtime(self)
         run.end_sessions(run.last_exit if run.last_exit is not None else UNKNOWN_EXIT)
@@ -517,8 +537,38 @@ class PodWorker:
             self.event("Warning", "BackOff", f"Back-off restarting failed container {run.name} in pod "
                                              f"{self.name}_{self.namespace}({self.uid})", run)
 
+    def watch_oom(self, run: ContainerRun) -> None:
+        run.oom_killed = False
+        oom = self.supervisor.oom
+        if oom is None or run.cgroup is None or self.cgroups.cgroups.hierarchy.missing("memory"):
+            return
+        number = run.runs if run.running else run.runs + 1  # an adopted run, or the one starting now
+        run.oom_watch = oom.watch(run.cgroup, lambda total: self._oom_kill(run, number, total))
+
+    def _oom_kill(self, run: ContainerRun, number: int, total: int) -> None:
+        """From the OOM watcher's thread: the kernel killed a process of the run at its memory limit."""
+        if run.runs != number:
+            return
+        run.oom_killed = True
+        limit = run.spec.resources.limits.get("memory") if run.spec.resources else None
+        self.event("Warning", "OOMKilling", f"Memory cgroup out of memory: the kernel killed a process of "
+                   f"container {run.name}" + (f" at its memory limit {limit}" if limit else "") +
+                   f" ({total} OOM kill{'s' if total > 1 else ''} in this run)", run)
+
+    def _drop_cgroup(self, run: ContainerRun) -> None:
+        if run.oom_watch >= 0 and self.supervisor.oom is not None:
+            self.supervisor.oom.unwatch(run.oom_watch)
+        run.oom_watch = -1
+        try:
+            self.cgroups.remove(run.cgroup) if run.cgroup is not None else None
+        except CgroupError as err:
+            self.event("Warning", "PodbayWarning", str(err), run)
+        run.cgroup = None
+
     def discard(self, run: ContainerRun) -> None:
-        """The finished run's folder goes (its status and log stay)."""
+        """The finished run's folder and cgroup go (its status and log stay)."""
+        if not run.running:
+            self._drop_cgroup(run)
         if run.launch is None:
             return
         try:
@@ -618,6 +668,10 @@ class PodWorker:
             except launcher.LaunchError as err:
                 self.supervisor.log(str(err))
             self.sandbox = None
+        try:
+            self.cgroups.remove()
+        except CgroupError as err:
+            self.supervisor.log(f"pod {self.namespace}/{self.name}: {err}")
 
     def _remove(self) -> None:
         for run in self.runs:
@@ -650,7 +704,7 @@ class PodWorker:
         conditions = pod_status.conditions(self.spec, phase, init_statuses, statuses,
                                            sandbox_ready=self.sandbox is not None, previous=self.conditions)
         self.conditions = conditions
-        result: dict[str, Any] = {"phase": phase, "conditions": conditions}
+        result: dict[str, Any] = {"phase": phase, "conditions": conditions + self._podbay_conditions()}
         if self.failure and self.failure[0]:
             result.update(reason=self.failure[0], message=self.failure[1])
         ip = self.sandbox.pod_ip if self.sandbox else self.last_ip
@@ -665,6 +719,18 @@ class PodWorker:
         if ephemeral:
             result["ephemeralContainerStatuses"] = ephemeral
         return result
+
+    def _podbay_conditions(self) -> list[dict[str, Any]]:
+        """podbay's own condition types (Kubernetes allows extra ones, as readiness gates use)."""
+        out = []
+        if self.cgroup_warnings:
+            out.append({"type": pod_status.LIMITS_CONDITION, "status": "False", "reason": "CgroupsUnavailable",
+                        "message": "; ".join(self.cgroup_warnings), "lastTransitionTime": self.created_text})
+        if self.paused:
+            out.append({"type": pod_status.PAUSED_CONDITION, "status": "True", "reason": "Paused",
+                        "message": "the pod's processes are frozen (cgroup.freeze); `podbay unpause` thaws them",
+                        "lastTransitionTime": self.paused_since})
+        return out
 
     def publish(self) -> None:
         """The status to the store, when it changed (every loop turn would otherwise be a write)."""

@@ -203,3 +203,32 @@ def open_beneath(dir_fd: int, path: str, flags: int = O_PATH | os.O_CLOEXEC) -> 
     return _check(_libc.syscall(ctypes.c_long(_SYS_OPENAT2), ctypes.c_int(dir_fd), _c(path),
                                 ctypes.c_void_p(ctypes.addressof(buffer)), ctypes.c_size_t(len(how))),
                   "openat2", path)
+
+
+# inotify(7): cgroup v2 files such as memory.events signal "modified" when a counter changes.
+IN_MODIFY = 0x2
+IN_NONBLOCK = os.O_NONBLOCK
+IN_CLOEXEC = os.O_CLOEXEC
+
+
+def inotify_init() -> int:
+    return _check(_libc.inotify_init1(ctypes.c_int(IN_NONBLOCK | IN_CLOEXEC)), "inotify_init1")
+
+
+def inotify_add_watch(fd: int, path: str, mask: int = IN_MODIFY) -> int:
+    return _check(_libc.inotify_add_watch(ctypes.c_int(fd), _c(path), ctypes.c_uint32(mask)), "inotify_add_watch",
+                  path)
+
+
+def inotify_rm_watch(fd: int, wd: int) -> None:
+    _check(_libc.inotify_rm_watch(ctypes.c_int(fd), ctypes.c_int(wd)), "inotify_rm_watch")
+
+
+def inotify_events(data: bytes) -> list[int]:
+    """The watch descriptors of the events in one read (struct inotify_event: wd, mask, cookie, len, name)."""
+    found, offset = [], 0
+    while offset + 16 <= len(data):
+        wd, _mask, _cookie, length = struct.unpack_from("iIII", data, offset)
+        found.append(wd)
+        offset += 16 + length
+    return found
