@@ -146,6 +146,10 @@ class Runtime:
     def delete(self, namespace: str, name: str, grace: int | None = None) -> None:
         self._call({"op": "delete", "namespace": namespace, "name": name, "grace": grace})
 
+    def pause(self, namespace: str, name: str, paused: bool = True) -> None:
+        """Freeze (or thaw) every process of the pod (podbay pause|unpause)."""
+        self._call({"op": "pause", "namespace": namespace, "name": name, "paused": paused})
+
     def restart(self, namespace: str, name: str, container: str, grace: int | None = None) -> None:
         """Stop the container and start it again at once (podbay restart)."""
         self._call({"op": "restart", "namespace": namespace, "name": name, "container": container, "grace": grace})

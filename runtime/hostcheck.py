@@ -16,9 +16,9 @@ from pathlib import Path
 
 from podbay.runtime import idmap
 from podbay.runtime.network.rootless import TUN
+from podbay.runtime.paths import Paths, default_paths
 
 CGROUP = Path("/sys/fs/cgroup")
-WANTED = ("cpu", "cpuset", "io", "memory", "pids")  # what pod and container limits use
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,34 @@ def user_namespaces() -> Check:
         if _read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == "1":
             return Check("user namespaces", "fail", "AppArmor restricts unprivileged ones (Ubuntu): sysctl "
                                                     "kernel.apparmor_restrict_unprivileged_userns=0, or a profile")
-    return Check("user namespaces", "ok", "available")
+    return Check("user namespaces", "ok", f"available (at most {_read('/proc/sys/user/max_user_namespaces')} "
+                                          "per user)")
+
+
+def id_tools() -> Check:
+    """Rootless maps need the setuid (or file-capability) newuidmap and newgidmap of the uidmap package."""
+    if os.geteuid() == 0:
+        return Check("id tools", "ok", "root writes the id maps itself")
+    problems = []
+    for tool in ("newuidmap", "newgidmap"):
+        path = shutil.which(tool)
+        if path is None:
+            problems.append(f"{tool} is missing")
+            continue
+        capable = os.stat(path).st_mode & 0o4000 or b"security.capability" in _xattrs(path)
+        if not capable:
+            problems.append(f"{path} is neither setuid nor given file capabilities")
+    if problems:
+        return Check("id tools", "warn", "; ".join(problems) + ": containers get a single-id map "
+                                                               "(apt-get install uidmap)")
+    return Check("id tools", "ok", "newuidmap and newgidmap")
+
+
+def _xattrs(path: str) -> bytes:
+    try:
+        return b" ".join(name.encode() for name in os.listxattr(path))
+    except OSError:
+        return b""
 
 
 def id_ranges() -> Check:
@@ -62,44 +89,118 @@ def id_ranges() -> Check:
     return Check("id ranges", "ok", f"{inside} uids for containers: 0 is you, 1-{inside - 1} from /etc/subuid")
 
 
-def own_cgroup() -> Path | None:
-    """This process's cgroup v2 folder, when the unified hierarchy is mounted at /sys/fs/cgroup."""
-    if not (CGROUP / "cgroup.controllers").exists():
-        return None
-    for line in _read("/proc/self/cgroup").splitlines():
-        if line.startswith("0::"):
-            return CGROUP / line[3:].lstrip("/")
-    return None
+def cgroups(mount: Path | None = None) -> Check:
+    """cgroup v2, podbay's cgroup root and the controllers it may use there (cgroups/hierarchy.py)."""
+    from podbay.runtime import settings  # noqa: PLC0415
+    from podbay.runtime.cgroups import hierarchy  # noqa: PLC0415
 
-
-def cgroups() -> Check:
-    folder = own_cgroup()
-    if folder is None:
-        hybrid = (CGROUP / "unified" / "cgroup.controllers").exists() or (CGROUP / "memory").is_dir()
-        why = ("a hybrid hierarchy (the controllers are in cgroup v1)" if hybrid
-               else "no cgroup v2 hierarchy at /sys/fs/cgroup")
-        return Check("cgroups", "warn", f"{why}: resource limits cannot be enforced, and CPU and memory "
-                                        "figures are unavailable")
-    # Rootless, limits need a subtree this user owns (systemd's Delegate=); root may use the root's.
-    base = CGROUP if os.geteuid() == 0 else folder
-    available = set(_read(base / "cgroup.controllers").split())
-    missing = [name for name in WANTED if name not in available]
-    if os.geteuid() != 0 and not os.access(base / "cgroup.subtree_control", os.W_OK):
-        return Check("cgroups", "warn", f"cgroup v2, but {base} is not delegated to this user: limits cannot be "
-                                        "enforced (systemd: Delegate=yes for user@.service, or run in "
-                                        "`systemd-run --user --scope -p Delegate=yes`)")
+    try:
+        chosen = settings.load()
+    except settings.SettingsError as err:
+        return Check("cgroups", "fail", str(err))
+    found = hierarchy.detect(chosen, mount=mount or CGROUP)
+    if chosen.cgroups == "disabled":
+        return Check("cgroups", "ok", "disabled in podbay's settings: no limits, no usage figures")
+    if found.root is None:
+        hybrid = hierarchy.is_hybrid(mount or CGROUP) and not hierarchy.is_unified(mount or CGROUP)
+        what = ("a hybrid hierarchy (the controllers are in cgroup v1)" if hybrid
+                else f"no controller is available {found.why_missing}")
+        return Check("cgroups", "fail" if chosen.cgroups == "required" else "warn",
+                     f"{what}: resource limits cannot be enforced, and CPU and memory figures are unavailable")
+    missing = [c for c in hierarchy.WANTED if found.missing(c)]
     if missing:
-        return Check("cgroups", "warn", f"cgroup v2 without the {', '.join(missing)} controller(s) here ({base}); "
-                                        f"systemd delegates them with Delegate={' '.join(WANTED)}")
-    return Check("cgroups", "ok", f"cgroup v2, controllers {' '.join(WANTED)} at {base}")
+        return Check("cgroups", "fail" if chosen.cgroups == "required" else "warn",
+                     f"cgroup v2 at {found.root}, without the {', '.join(missing)} controller(s): not available "
+                     f"{found.why_missing}")
+    return Check("cgroups", "ok", f"cgroup v2, controllers {' '.join(hierarchy.WANTED)}, podbay's root {found.root}")
+
+
+def overlay_trial() -> str:
+    """Mount an overlay in a fresh user and mount namespace, as a container's init does; "" or why not."""
+    import tempfile  # noqa: PLC0415
+
+    from podbay.runtime import syscalls  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory(prefix="podbay-doctor-") as folder:
+        for name in ("lower", "upper", "work", "merged"):
+            os.mkdir(os.path.join(folder, name))
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: no threads in this short CLI, so forking is safe
+            os.close(read)
+            message = b""
+            try:
+                uid, gid = os.geteuid(), os.getegid()
+                syscalls.unshare(syscalls.CLONE_NEWUSER | syscalls.CLONE_NEWNS)
+                Path("/proc/self/setgroups").write_text("deny")
+                Path("/proc/self/uid_map").write_text(f"0 {uid} 1")
+                Path("/proc/self/gid_map").write_text(f"0 {gid} 1")
+                options = (f"lowerdir={folder}/lower,upperdir={folder}/upper,workdir={folder}/work,userxattr")
+                syscalls.mount("overlay", f"{folder}/merged", "overlay", 0, options)
+            except OSError as err:
+                message = str(err).encode()
+            os.write(write, message)
+            os._exit(0)
+        os.close(write)
+        with os.fdopen(read, "rb") as answer:
+            said = answer.read().decode()
+        os.waitpid(pid, 0)
+        return said
 
 
 def overlay() -> Check:
-    if "overlay" in _read("/proc/filesystems").split():
-        return Check("overlayfs", "ok", "available")
-    if list(Path("/lib/modules", platform.release(), "kernel/fs/overlayfs").glob("overlay.ko*")):
-        return Check("overlayfs", "ok", "available (a module, loaded on first mount)")
-    return Check("overlayfs", "warn", "not in this kernel: root filesystems are copied (--rootfs copy), slowly")
+    failed = overlay_trial()
+    if not failed:
+        return Check("overlayfs", "ok", "a trial mount in a user namespace worked")
+    return Check("overlayfs", "warn", f"a trial mount in a user namespace failed ({failed}): root filesystems are "
+                                      "copied instead, slowly")
+
+
+def storage(paths: Paths | None = None) -> Check:
+    """Where images, containers and live state go, and the room left there."""
+    paths = paths or default_paths()
+    folder = paths.data_dir if paths.data_dir.exists() else paths.data_dir.parent
+    while not folder.exists():
+        folder = folder.parent
+    free = shutil.disk_usage(folder).free
+    text = f"data {paths.data_dir}, state {paths.run_dir}; {free / (1 << 30):.1f} GiB free"
+    if free < 1 << 30:
+        return Check("storage", "warn", text + ": under 1 GiB, images and containers may not fit")
+    return Check("storage", "ok", text)
+
+
+def libraries() -> Check:
+    from importlib import metadata  # noqa: PLC0415
+
+    found, missing = [], []
+    for package, label in (("python-prctl", "python-prctl"), ("pyseccomp", "pyseccomp")):
+        try:
+            found.append(f"{label} {metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            missing.append(label)
+    try:
+        major, minor, micro = _libseccomp_version()
+        found.append(f"libseccomp {major}.{minor}.{micro}")
+    except (OSError, AttributeError):
+        missing.append("libseccomp")
+    if missing:
+        return Check("libraries", "fail", f"missing: {', '.join(missing)} (pip install podbay's dependencies; "
+                                          "apt-get install libseccomp2)")
+    return Check("libraries", "ok", ", ".join(found))
+
+
+def _libseccomp_version() -> tuple[int, int, int]:
+    import ctypes  # noqa: PLC0415
+    import ctypes.util  # noqa: PLC0415
+
+    library = ctypes.CDLL(ctypes.util.find_library("seccomp") or "libseccomp.so.2")
+
+    class Version(ctypes.Structure):
+        _fields_ = [("major", ctypes.c_uint), ("minor", ctypes.c_uint), ("micro", ctypes.c_uint)]
+
+    library.seccomp_version.restype = ctypes.POINTER(Version)
+    version = library.seccomp_version().contents
+    return version.major, version.minor, version.micro
 
 
 def seccomp() -> Check:
@@ -120,8 +221,8 @@ def rootless_network() -> Check:
     return Check("network", "ok", "slirp4netns for the way out")
 
 
-CHECKS: tuple[Callable[[], Check], ...] = (kernel, user_namespaces, id_ranges, cgroups, overlay, seccomp,
-                                           rootless_network)
+CHECKS: tuple[Callable[[], Check], ...] = (kernel, user_namespaces, id_ranges, id_tools, cgroups, overlay, seccomp,
+                                           rootless_network, storage, libraries)
 
 
 def run_checks() -> list[Check]:

@@ -53,6 +53,8 @@ PROBES = {
     "session": (lambda: os.environ.get("PODBAY_TEST_VM") == "1" and os.geteuid() != 0,
                 "runs in the test VM as its unprivileged user, in a delegated user scope (vagrant/run-tests.sh)"),
     "cgroup2": (_cgroup2_usable, "needs a unified cgroup v2 hierarchy at /sys/fs/cgroup"),
+    "nocgroup2": (lambda: not _cgroup2_usable(), "asserts the warnings of a host without cgroup v2; this one has it "
+                                                 "(tests/vm/test_cgroups.py tests the limits)"),
     "registry": (lambda: shutil.which("docker-registry") is not None,
                  "needs Debian's docker-registry (apt-get install docker-registry)"),
     "images": (_can_build_images, "needs busybox-static and gcc to build test images (scripts/setup.sh)"),

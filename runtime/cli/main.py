@@ -38,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("version", help="print the podbay version")
     commands.add_parser("doctor", help="check what this host lets podbay do (namespaces, ids, cgroups ...)")
+    info = commands.add_parser("info", help="the host checks and podbay's set-up, as data (podman info)")
+    info.add_argument("-o", "--output", choices=("json", "yaml"), default="yaml")
 
     validate = commands.add_parser(
         "validate", help="check manifests as the API server would, and show the defaulted objects",
@@ -109,6 +111,23 @@ def build_parser() -> argparse.ArgumentParser:
     restart.add_argument("--grace-period", type=int, default=None, metavar="SECONDS",
                          help="override terminationGracePeriodSeconds (0: kill at once)")
     _namespace(restart)
+
+    for verb, words in (("pause", "freeze every process of a pod (cgroup.freeze)"),
+                        ("unpause", "thaw a paused pod")):
+        paused = commands.add_parser(verb, help=words, description=words[0].upper() + words[1:] + ".")
+        paused.add_argument("pod", metavar="POD")
+        _namespace(paused)
+
+    top = commands.add_parser("top", help="CPU, memory, throttling and pressure of pods or the node",
+                              description="kubectl top's columns from podbay's cgroups (pods) or /proc (node), "
+                                          "with CPU throttling, pids and PSI pressure.")
+    top_kinds = top.add_subparsers(dest="top_kind", metavar="pod|node", required=True)
+    top_pod = top_kinds.add_parser("pod", aliases=["pods", "po"], help="pods' usage")
+    top_pod.add_argument("names", nargs="*", metavar="NAME")
+    top_pod.add_argument("--containers", action="store_true", help="one row per container")
+    top_pod.add_argument("-A", "--all-namespaces", action="store_true")
+    _namespace(top_pod)
+    top_kinds.add_parser("node", aliases=["nodes", "no"], help="this machine's usage")
 
     logs = commands.add_parser("logs", help="print a container's logs")
     logs.add_argument("pod", metavar="POD")
@@ -224,6 +243,20 @@ def run(argv: Sequence[str]) -> int:
 
         print(f"podbay {__version__}")
         return 0
+    if args.command == "info":
+        from podbay.runtime.cli.doctor import info_command  # noqa: PLC0415
+
+        return info_command(_paths(args), args.output)
+    if args.command in ("pause", "unpause"):
+        from podbay.runtime.cli.pods import pause_pod  # noqa: PLC0415
+
+        return pause_pod(_paths(args), args.pod, args.namespace, args.command == "pause")
+    if args.command == "top":
+        from podbay.runtime.cli.top import top_node, top_pods  # noqa: PLC0415
+
+        if args.top_kind in ("node", "nodes", "no"):
+            return top_node()
+        return top_pods(_paths(args), args.names, None if args.all_namespaces else args.namespace, args.containers)
     if args.command == "doctor":
         from podbay.runtime.cli.doctor import doctor_command  # noqa: PLC0415
 

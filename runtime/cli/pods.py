@@ -183,6 +183,18 @@ def restart_container(paths: Paths, pod: str, namespace: str, container: str | N
     return 0
 
 
+def pause_pod(paths: Paths, pod: str, namespace: str, paused: bool) -> int:
+    """``podbay pause|unpause POD``: the pod's cgroup frozen or thawed (cgroup.freeze)."""
+    if open_store(paths).pod(namespace, pod) is None:
+        return _err(f'pods "{pod}" not found')
+    try:
+        protocol.call(paths, {"op": "pause", "namespace": namespace, "name": pod, "paused": paused})
+    except (protocol.RequestError, protocol.SupervisorError) as err:
+        return _err(str(err))
+    print(f"pod/{pod} {'paused' if paused else 'unpaused'}")
+    return 0
+
+
 # --- logs ------------------------------------------------------------------------------------
 
 

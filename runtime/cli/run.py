@@ -48,6 +48,12 @@ def run_command(files: list[str], remove: bool, attach: bool, paths: Paths, root
     if isinstance(loaded, str):
         return _err(loaded)
     pod, others = loaded
+    from podbay.runtime import settings  # noqa: PLC0415
+
+    try:
+        settings.load()  # a bad settings file is the user's to fix, said before any pod is made
+    except settings.SettingsError as err:
+        return _err(str(err))
     if remove and attach and not replace and not wait:
         return _foreground(pod, others, paths, rootfs_mode)
     if rootfs_mode != "overlay":

@@ -83,7 +83,11 @@ class Supervisor:
         self.idle_since = time.monotonic()
         self.stopping = threading.Event()
         self.log_file = open(self.folder / "supervisor.log", "a", buffering=1)  # noqa: SIM115
-        self.settings = settings.load()
+        try:
+            self.settings = settings.load()
+        except settings.SettingsError as err:  # `podbay run` refuses pods until it is fixed
+            self.log(f"settings: {err}; using the defaults")
+            self.settings = settings.Settings()
         self.cgroups = host_cgroups(self.settings)
         self.oom = OomWatcher() if self.cgroups.enabled else None
 
@@ -152,6 +156,8 @@ class Supervisor:
             return self._debug(request)
         if op == "restart":
             return self._restart(request)
+        if op == "pause":
+            return self._pause(request)
         raise protocol.RequestError(f"unknown request {op!r}")
 
     def _live_worker(self, namespace: str, name: str, doing: str) -> tuple[PodRecord, PodWorker]:
@@ -186,6 +192,15 @@ class Supervisor:
         _, worker = self._live_worker(namespace, name, "restart a container of")
         grace = request.get("grace")
         error = worker.restart_container(str(request.get("container", "")), None if grace is None else int(grace))
+        if error:
+            raise protocol.RequestError(error, code="BadRequest")
+        return {}
+
+    def _pause(self, request: dict[str, Any]) -> dict[str, Any]:
+        namespace, name = str(request.get("namespace", "default")), str(request["name"])
+        frozen = bool(request.get("paused", True))
+        _, worker = self._live_worker(namespace, name, "pause" if frozen else "unpause")
+        error = worker.pause(frozen)
         if error:
             raise protocol.RequestError(error, code="BadRequest")
         return {}

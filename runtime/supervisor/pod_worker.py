@@ -87,7 +87,15 @@ class Restart:
     error: str = ""
 
 
-WorkItem = Exited | ProbeResult | Delete | Restart | ephemeral.AddEphemeral  # what a pod worker waits for
+@dataclass
+class Pause:
+    """``podbay pause|unpause``: freeze or thaw the pod's cgroup."""
+    frozen: bool
+    done: threading.Event
+    error: str = ""
+
+
+WorkItem = Exited | ProbeResult | Delete | Restart | Pause | ephemeral.AddEphemeral  # what a pod worker waits for
 
 
 def stop_signal(container: Container, launch: launcher.Launch | None) -> int:
@@ -279,6 +287,10 @@ class PodWorker:
                 except queue.Empty:
                     item = None
         if self.deleting is not None:
+            if self.paused:  # thawed first: a frozen container could not run its preStop hook or see SIGTERM
+                with contextlib.suppress(CgroupError):
+                    self.cgroups.cgroups.freeze(self.cgroups.path, False)
+                self.paused = False
             self._stop_all(self.grace if self.deleting.grace is None else self.deleting.grace)
 
     def _next_timer(self) -> float | None:
@@ -293,6 +305,8 @@ class PodWorker:
             ephemeral.add(self, item)
         elif isinstance(item, Restart):
             self._restart(item)
+        elif isinstance(item, Pause):
+            self._pause(item)
         elif isinstance(item, Delete):
             self.deleting = item
             self.deleting_since = pod_status.now_text()
@@ -426,9 +440,14 @@ class PodWorker:
             if probe is None or (kind == "liveness" and run.kind == "init"):
                 continue
             worker = ProbeWorker(kind, probe, self._target(run), post=self._probe_poster(run, number),
-                                 event=functools.partial(self.event, run=run), started=run.is_started)
+                                 event=functools.partial(self.event, run=run),
+                                 started=functools.partial(self._probing, run))
             run.probes.append(worker)
             worker.start()
+
+    def _probing(self, run: ContainerRun) -> bool:
+        """Liveness and readiness probe a started container, never a paused one."""
+        return run.is_started() and not self.paused
 
     def _probe_poster(self, run: ContainerRun, number: int) -> Callable[[str, bool, str], None]:
         return lambda kind, ok, message: self.events.put(ProbeResult(run, number, kind, ok, message))
@@ -492,6 +511,32 @@ class PodWorker:
             if not run.running:
                 state: dict[str, Any] = next(iter(run.status["state"].values()), {})
                 item.error = f"container {run.name} did not start: {state.get('message') or 'see the pod events'}"
+        item.done.set()
+
+    # --- pause (podbay pause|unpause) -------------------------------------------------------
+
+    def pause(self, frozen: bool) -> str:
+        """From a request thread: the worker freezes or thaws the pod; returns an error text or ""."""
+        item = Pause(frozen, threading.Event())
+        self.events.put(item)
+        if not item.done.wait(KILL_WAIT + 5):
+            return f"pod {self.name} did not {'pause' if frozen else 'unpause'} in time"
+        return item.error
+
+    def _pause(self, item: Pause) -> None:
+        """cgroup.freeze on the pod's group; probes wait meanwhile (a frozen container answers none)."""
+        if item.frozen == self.paused:
+            item.error = f"pod {self.name} is {'already paused' if self.paused else 'not paused'}"
+        else:
+            try:
+                self.cgroups.cgroups.freeze(self.cgroups.path, item.frozen)
+            except CgroupError as err:
+                item.error = f"pod {self.name}: {err}"
+            else:
+                self.paused, self.paused_since = item.frozen, pod_status.now_text()
+                self.event("Normal", "Paused" if item.frozen else "Unpaused",
+                           "Froze the pod's processes" if item.frozen else "Thawed the pod's processes")
+                self.supervisor.record_runtime(self)
         item.done.set()
 
     # --- exits and restarts ------------------------------------------------------------------

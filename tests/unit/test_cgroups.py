@@ -12,7 +12,7 @@ import pytest
 
 from podbay.runtime import settings
 from podbay.runtime.cgroups import hierarchy, resources
-from podbay.runtime.cgroups.manager import Cgroups, CgroupError
+from podbay.runtime.cgroups.manager import CgroupError, Cgroups
 from podbay.runtime.cgroups.pod import PodCgroups
 from podbay.runtime.cgroups.stats import cpu_cores, read_usage
 from podbay.runtime.lifecycle.status import qos_class
@@ -197,10 +197,17 @@ def test_a_pod_tree_is_made_limited_and_removed(tmp_path: Path) -> None:
     assert infra == groups.path / "_pause" and infra.is_dir()
     (web / "memory.events").write_text("low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n")
     assert groups.oom_killed(web)
-    (web / "cgroup.kill").write_text("")
+    (groups.path / "cgroup.kill").write_text("")
+    removed: list[tuple[str, str]] = []
+
+    def rmdir(folder: Path) -> None:  # what the kernel sees: leaves first, the pod killed before
+        kill = folder / "cgroup.kill"
+        removed.append((folder.name, kill.read_text() if kill.exists() else "-"))
+        shutil.rmtree(folder)
+    cgroups.rmdir = rmdir
     groups.remove()
-    assert (web / "cgroup.kill").read_text() == "" and not groups.path.exists()  # type: ignore[union-attr]
-    assert (cgroups.root / "cgroup.kill").exists() is False  # type: ignore[operator]
+    assert sorted(removed[:2]) == [("_pause", "-"), ("web", "-")] and removed[2] == ("podu1", "1")
+    assert not groups.path.exists() and cgroups.root.is_dir()  # type: ignore[union-attr]
 
 
 def test_only_the_available_controllers_are_written(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ out as the kernel shows them), and the command's output on this machine."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -19,27 +20,45 @@ def tree(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def test_a_hybrid_hierarchy_says_limits_cannot_be_enforced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(hostcheck, "CGROUP", tree(tmp_path, {"unified/cgroup.controllers": "", "memory/tasks": ""}))
-    check = hostcheck.cgroups()
+def test_a_hybrid_hierarchy_says_limits_cannot_be_enforced(tmp_path: Path) -> None:
+    check = hostcheck.cgroups(tree(tmp_path, {"unified/cgroup.controllers": "", "memory/tasks": ""}))
     assert check.level == "warn" and check.detail.startswith("a hybrid hierarchy (the controllers are in cgroup v1)")
     assert "resource limits cannot be enforced" in check.detail
 
 
-def test_cgroup2_verdicts_by_controller(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(hostcheck, "CGROUP", tree(tmp_path, {"cgroup.controllers": "cpu memory pids",
-                                                             "cgroup.subtree_control": ""}))
-    monkeypatch.setattr(hostcheck, "own_cgroup", lambda: tmp_path)
-    monkeypatch.setattr(hostcheck.os, "geteuid", lambda: 0)
-    check = hostcheck.cgroups()
+def test_cgroups_required_makes_a_missing_controller_a_failure(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PODBAY_CGROUPS", "required")
+    check = hostcheck.cgroups(tree(tmp_path, {"unified/cgroup.controllers": "", "memory/tasks": ""}))
+    assert check.level == "fail"
+
+
+@pytest.mark.root
+def test_cgroup2_verdicts_by_controller(tmp_path: Path) -> None:
+    mount = tree(tmp_path, {"cgroup.controllers": "cpu memory pids", "cgroup.subtree_control": "cpu memory pids"})
+    check = hostcheck.cgroups(mount)
     assert check.level == "warn" and "without the cpuset, io controller(s)" in check.detail
-    (tmp_path / "cgroup.controllers").write_text("cpuset cpu io memory hugetlb pids rdma misc")
-    assert hostcheck.cgroups().level == "ok"
+    assert f"{mount}/cgroup.subtree_control does not enable it" in check.detail
+    (mount / "cgroup.subtree_control").write_text("cpuset cpu io memory hugetlb pids rdma misc")
+    check = hostcheck.cgroups(mount)
+    assert check.level == "ok" and f"podbay's root {mount}/podbay" in check.detail
 
 
 def test_doctor_prints_every_check_and_passes_here() -> None:
     done = subprocess.run([sys.executable, "-m", "podbay.runtime.cli.main", "doctor"], capture_output=True,
                           text=True, check=False)
     names = [line[6:].split("  ")[0].strip() for line in done.stdout.splitlines()]
-    assert names == ["kernel", "user namespaces", "id ranges", "cgroups", "overlayfs", "seccomp", "network"]
+    assert names == ["kernel", "user namespaces", "id ranges", "id tools", "cgroups", "overlayfs", "seccomp",
+                     "network", "storage", "libraries"]
     assert done.returncode == 0 and all(line[:5].strip() in ("ok", "warn") for line in done.stdout.splitlines())
+
+
+def test_info_gives_the_same_as_data() -> None:
+    done = subprocess.run([sys.executable, "-m", "podbay.runtime.cli.main", "info", "-o", "json"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert [c["name"] for c in data["checks"]][:3] == ["kernel", "user namespaces", "id ranges"]
+    assert data["settings"]["cgroups"] == "enabled" and "root" in data["cgroups"]
+    overlay = next(c for c in data["checks"] if c["name"] == "overlayfs")
+    assert overlay["level"] == "ok" and "trial mount" in overlay["detail"]  # a real mount, in a user namespace
