@@ -107,12 +107,13 @@ def cgroups(mount: Path | None = None) -> Check:
                 else f"no controller is available {found.why_missing}")
         return Check("cgroups", "fail" if chosen.cgroups == "required" else "warn",
                      f"{what}: resource limits cannot be enforced, and CPU and memory figures are unavailable")
-    missing = [c for c in hierarchy.WANTED if found.missing(c)]
+    missing = [c for c in hierarchy.NEEDED if found.missing(c)]
     if missing:
         return Check("cgroups", "fail" if chosen.cgroups == "required" else "warn",
                      f"cgroup v2 at {found.root}, without the {', '.join(missing)} controller(s): not available "
                      f"{found.why_missing}")
-    return Check("cgroups", "ok", f"cgroup v2, controllers {' '.join(hierarchy.WANTED)}, podbay's root {found.root}")
+    return Check("cgroups", "ok", f"cgroup v2, controllers {' '.join(sorted(found.controllers))}, podbay's root "
+                                  f"{found.root}")
 
 
 def overlay_trial() -> str:

@@ -18,7 +18,8 @@ from pathlib import Path
 from podbay.runtime.settings import Settings
 
 MOUNT = Path("/sys/fs/cgroup")
-WANTED = ("cpu", "cpuset", "io", "memory", "pids")  # what limits and metrics use
+WANTED = ("cpu", "cpuset", "io", "memory", "pids")  # what podbay enables where it can
+NEEDED = ("cpu", "memory", "pids")  # what the limits use (io and cpuset only add figures)
 FIX_DELEGATION = ("systemd delegates them with a drop-in /etc/systemd/system/user@.service.d/delegate.conf "
                   "containing [Service] Delegate=cpu cpuset io memory pids")
 

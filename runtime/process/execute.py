@@ -10,6 +10,7 @@ does with the container's ``config.json``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import selectors
 import signal
@@ -65,6 +66,22 @@ def namespace_fds(pid: int) -> dict[str, int]:
     return fds
 
 
+def join_cgroup_of(pid: int, joiner: int) -> None:
+    """Put ``joiner`` in the cgroup of the container's process ``pid`` (runc exec does the same: what the
+    command uses counts against the container's limits). Only on a unified cgroup v2 host; where this
+    user may not move it (a rootless session outside its delegated subtree) the command runs anyway."""
+    if not os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        return
+    try:
+        with open(f"/proc/{pid}/cgroup") as lines:
+            group = next((line[3:].strip() for line in lines if line.startswith("0::")), "")
+        if group and group != "/":
+            with open(f"/sys/fs/cgroup{group}/cgroup.procs", "w") as procs:
+                procs.write(str(joiner))
+    except OSError:
+        pass
+
+
 def spawn(pid: int, process: dict[str, Any], args: list[str], what: str,
           stdio: tuple[Stdio, Stdio, Stdio], *, terminal: tuple[int, int] | None = None) -> Started:
     """Start ``args`` in the container whose main process is ``pid``, once the command has exec'd.
@@ -78,7 +95,8 @@ def spawn(pid: int, process: dict[str, Any], args: list[str], what: str,
     plan = {"exec": True, "userns": False, "join": fds,
             "process": {**process, "args": list(args), "env": env, "terminal": list(terminal) if terminal else None}}
     try:
-        init, channel = spawn_init(plan, HOST, what, stdio=stdio, pass_fds=tuple(fds.values()))
+        init, channel = spawn_init(plan, HOST, what, stdio=stdio, pass_fds=tuple(fds.values()),
+                                   place=functools.partial(join_cgroup_of, pid))
     finally:
         for fd in fds.values():
             os.close(fd)
