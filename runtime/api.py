@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from podbay.runtime.cgroups.podusage import PodUsage, binary_size, millicores, pod_usage
+from podbay.runtime.cgroups.stats import Usage, cpu_cores, read_usage
 from podbay.runtime.cli.records import open_store
 from podbay.runtime.hostcheck import run_checks
 from podbay.runtime.lifecycle.status import summary
@@ -37,6 +39,8 @@ class PodRow:
     ip: str
     qos: str
     labels: dict[str, str] = field(default_factory=dict)
+    cpu: str = "-"  # millicores since the previous pods() call, where the pod has a cgroup
+    memory: str = "-"  # working set
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class Problem:
 class Runtime:
     paths: Paths = field(default_factory=default_paths)
     _store: StateStore | None = None
+    _samples: dict[str, Usage] = field(default_factory=dict)  # each pod's last usage, for CPU rates
 
     @property
     def store(self) -> StateStore:
@@ -66,15 +71,29 @@ class Runtime:
             records = self.store.pods()
         except StateError as err:
             raise ApiError(f"the state store cannot be read: {err}") from err
-        return [self._row(record) for record in records]
+        rows = [self._row(record) for record in records]
+        self._samples = {uid: sample for uid, sample in self._samples.items() if uid in {r.uid for r in rows}}
+        return rows
 
-    @staticmethod
-    def _row(record: PodRecord) -> PodRow:
+    def _row(self, record: PodRecord) -> PodRow:
         ready, reason, restarts, _ = summary(record.manifest.get("spec", {}), record.status,
                                              bool(record.runtime.get("deleting")))
+        cpu = memory = "-"
+        group = record.runtime.get("cgroup")
+        usage = read_usage(Path(group)) if group else None
+        if usage is not None:
+            before = self._samples.get(record.uid)
+            cpu = millicores(cpu_cores(before, usage)) if before is not None else "0m"
+            memory = binary_size(usage.working_set)
+            self._samples[record.uid] = usage
         return PodRow(record.namespace, record.name, record.uid, ready, reason, restarts, record.created,
                       record.status.get("podIP", ""), record.status.get("qosClass", ""),
-                      dict(record.manifest.get("metadata", {}).get("labels", {})))
+                      dict(record.manifest.get("metadata", {}).get("labels", {})), cpu, memory)
+
+    def usage(self, namespace: str, name: str) -> PodUsage:
+        """The pod's and each running container's cgroup figures now (CPU as a counter: compare two)."""
+        record = self.record(namespace, name)
+        return pod_usage(record.namespace, record.name, record.runtime)
 
     def record(self, namespace: str, name: str) -> PodRecord:
         record = self.store.pod(namespace, name)

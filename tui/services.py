@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from podbay.runtime.api import ApiError, PodRow, Problem
+from podbay.runtime.cgroups.podusage import PodUsage
+from podbay.runtime.cgroups.stats import Usage, cpu_cores
 
 
 class RuntimeAPI(Protocol):
@@ -26,6 +28,8 @@ class RuntimeAPI(Protocol):
     def create(self, text: str) -> tuple[str, str]: ...
     def delete(self, namespace: str, name: str, grace: int | None = None) -> None: ...
     def restart(self, namespace: str, name: str, container: str, grace: int | None = None) -> None: ...
+    def pause(self, namespace: str, name: str, paused: bool = True) -> None: ...
+    def usage(self, namespace: str, name: str) -> PodUsage: ...
     def host_limits(self) -> list[str]: ...
 
 
@@ -96,5 +100,20 @@ def default_runtime() -> RuntimeAPI:
     return Runtime()
 
 
-__all__ = ["ApiError", "PodRow", "Problem", "RuntimeAPI", "age", "capability_names", "container_names",
-           "default_runtime", "label_filter", "parse_time", "read_log_lines", "sidecar_names"]
+__all__ = [
+    "ApiError",
+    "PodRow",
+    "PodUsage",
+    "Problem",
+    "RuntimeAPI",
+    "Usage",
+    "age",
+    "capability_names",
+    "container_names",
+    "cpu_cores",
+    "default_runtime",
+    "label_filter",
+    "parse_time",
+    "read_log_lines",
+    "sidecar_names",
+]

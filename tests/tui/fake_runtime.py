@@ -10,6 +10,8 @@ from typing import Any
 import yaml
 
 from podbay.runtime.api import ApiError, PodRow, Problem, Runtime
+from podbay.runtime.cgroups.podusage import PodUsage
+from podbay.runtime.cgroups.stats import Usage
 from podbay.runtime.state.store import Event
 
 
@@ -28,6 +30,9 @@ class FakeRuntime:
     created: list[str] = field(default_factory=list)
     restarted: list[tuple[str, str, str, int | None]] = field(default_factory=list)
     pod_events: list[Event] = field(default_factory=list)  # what events() returns for every pod
+    cgroups: bool = True  # False: usage() has no figures, as on a host without cgroup v2
+    paused: list[tuple[str, str, bool]] = field(default_factory=list)
+    samples: int = 0
 
     def pods(self) -> list[PodRow]:
         if self.failing:
@@ -88,6 +93,26 @@ class FakeRuntime:
     def restart(self, namespace: str, name: str, container: str, grace: int | None = None) -> None:
         self._find(namespace, name)
         self.restarted.append((namespace, name, container, grace))
+
+    def pause(self, namespace: str, name: str, paused: bool = True) -> None:
+        self._find(namespace, name)
+        self.paused.append((namespace, name, paused))
+
+    def inspect(self, namespace: str, name: str) -> dict[str, Any]:
+        self._find(namespace, name)
+        return {"namespace": namespace, "name": name, "phase": "Running", "containers": {}}
+
+    def usage(self, namespace: str, name: str) -> PodUsage:
+        """A pod using a quarter of a core and growing by a MiB a sample."""
+        self._find(namespace, name)
+        if not self.cgroups:
+            return PodUsage(namespace, name, None, {})
+        self.samples += 1
+        n = self.samples
+        pod = Usage(at=n * 1.0, cpu_usec=n * 250_000, nr_periods=n * 10, nr_throttled=n * 5, memory=n << 20,
+                    working_set=n << 20, memory_peak=(n + 1) << 20, memory_max=64 << 20, pids=3, pids_max=100,
+                    pressure={"cpu": 1.5, "memory": 0.0, "io": 0.25})
+        return PodUsage(namespace, name, pod, {"main": pod})
 
     def host_limits(self) -> list[str]:
         return ["no cgroup v2 hierarchy: CPU and memory figures and resource limits are unavailable"]

@@ -12,7 +12,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.pilot import Pilot
-from textual.widgets import DataTable, ListView, Log, Select, Static, TextArea
+from textual.widgets import DataTable, Label, ListView, Log, Select, Sparkline, Static, TextArea
 
 from podbay.runtime.lifecycle.status import parse_time
 from podbay.runtime.logs.cri import LogWriter
@@ -23,7 +23,7 @@ from podbay.tui.logfilter import ContextGrep
 from podbay.tui.screens.create import CreateScreen
 from podbay.tui.screens.detail import DetailScreen
 from podbay.tui.screens.help import HelpScreen
-from podbay.tui.screens.inspect import kernel_view
+from podbay.tui.screens.inspect import InspectScreen, kernel_view
 from podbay.tui.screens.logs import LogsScreen
 from podbay.tui.screens.pods import PodsScreen
 from podbay.tui.screens.text import TextScreen
@@ -361,5 +361,46 @@ def test_the_palette_offers_every_action_on_the_selected_pod() -> None:
         await pilot.pause(0.5)
         await pilot.press("enter")
         await settle(pilot, lambda: isinstance(app.screen, TextScreen), "describe, from the palette")
+
+    drive(runtime, script)
+
+
+def test_inspect_graphs_the_pods_cgroup_live_or_says_why_not() -> None:
+    runtime = FakeRuntime([row("web")])
+
+    async def script(app: PodbayApp, pilot: Pilot[None]) -> None:
+        await settle(pilot, lambda: names(app) == ["web"], "the pod")
+        await pilot.press("i")
+        await settle(pilot, lambda: isinstance(app.screen, InspectScreen)
+                     and len(app.screen.query_one("#cpu-graph", Sparkline).data or []) >= 2, "two samples")
+        label = str(app.screen.query_one("#cpu-label", Label).render())
+        assert label == "CPU 250m, throttled 50% of periods"  # 0.25 s of CPU a second, half the periods
+        assert "of 64 MiB" in str(app.screen.query_one("#memory-label", Label).render())
+        assert "cpu 1.5%" in str(app.screen.query_one("#pressure-label", Label).render())
+
+    drive(runtime, script)
+    runtime = FakeRuntime([row("web")], cgroups=False)
+
+    async def without(app: PodbayApp, pilot: Pilot[None]) -> None:
+        await settle(pilot, lambda: names(app) == ["web"], "the pod")
+        await pilot.press("i")
+        await settle(pilot, lambda: isinstance(app.screen, InspectScreen) and "no live CPU" in str(
+            app.screen.query_one("#usage-note", Static).render()), "the reason")
+        assert "no cgroup v2 hierarchy" in str(app.screen.query_one("#usage-note", Static).render())
+        assert not app.screen.query_one("#usage").display
+
+    drive(runtime, without)
+
+
+def test_cpu_and_memory_columns_sort_by_amount() -> None:
+    runtime = FakeRuntime([row("a", cpu="5m", memory="2Mi"), row("b", cpu="120m", memory="900Ki"),
+                           row("c", cpu="-", memory="-")])
+
+    async def script(app: PodbayApp, pilot: Pilot[None]) -> None:
+        await settle(pilot, lambda: len(names(app)) == 3, "three pods")
+        await pilot.press(*["greater_than_sign"] * 8)  # NAME ... QOS -> CPU
+        await settle(pilot, lambda: names(app) == ["c", "a", "b"], "by CPU, least first")
+        await pilot.press("greater_than_sign")
+        await settle(pilot, lambda: names(app) == ["c", "b", "a"], "by memory, least first")
 
     drive(runtime, script)

@@ -1,5 +1,6 @@
 """What the TUI's screens look like, as SVG snapshots (pytest-textual-snapshot, Textual's own tool):
 the pods table with its status colours and the host's limits, a pod's detail with the timeline, the
+kernel view with its live cgroup graphs, the
 create editor with a problem listed, the delete and restart dialogs, and the help screen.
 
 A change to a screen fails here with a side-by-side report (``snapshot_report.html``); when the change
@@ -23,6 +24,7 @@ from podbay.tui.app import make_app
 from podbay.tui.dialogs.confirm import ConfirmStop
 from podbay.tui.screens.create import CreateScreen
 from podbay.tui.screens.detail import DetailScreen
+from podbay.tui.screens.inspect import InspectScreen
 from tests.tui.fake_runtime import FakeRuntime, row
 
 SIZE = (120, 32)
@@ -121,3 +123,11 @@ def test_restart_dialog(snap_compare: Any) -> None:
 def test_help_screen(snap_compare: Any) -> None:
     assert snap_compare(make_app(runtime()), terminal_size=SIZE,  # type: ignore[arg-type]
                         press=["question_mark"])
+
+
+def test_inspect_with_live_graphs(snap_compare: Any) -> None:
+    def three_samples(app: Any) -> bool:
+        return isinstance(app.screen, InspectScreen) and len(app.screen.history["cpu"]) == 3
+
+    assert snap_compare(make_app(runtime()), terminal_size=SIZE,  # type: ignore[arg-type]
+                        run_before=until(three_samples, "three samples", "i"))

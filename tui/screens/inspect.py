@@ -4,15 +4,38 @@ seccomp mode and filters, the effective argv, env and user, and the mounts."""
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Grid
 from textual.screen import Screen
-from textual.widgets import Footer, Header, TextArea
+from textual.widgets import Footer, Header, Label, Sparkline, Static, TextArea
 
-from podbay.tui.services import ApiError, capability_names
+from podbay.tui.services import ApiError, PodUsage, Usage, capability_names, cpu_cores
+
+HISTORY = 60  # samples (seconds) each graph keeps
+GRAPHS = (("cpu", "CPU"), ("memory", "memory"), ("pids", "pids"), ("pressure", "pressure"))
+
+
+def figures(before: Usage | None, after: Usage) -> dict[str, tuple[float, str]]:
+    """Each graph's value and its label text, from two samples of a cgroup (pure: tested on its own)."""
+    cores = cpu_cores(before, after) if before is not None else 0.0
+    throttled = ""
+    if before is not None and after.nr_periods > before.nr_periods:
+        share = (after.nr_throttled - before.nr_throttled) / (after.nr_periods - before.nr_periods)
+        throttled = f", throttled {100 * share:.0f}% of periods"
+    limit = f" of {after.memory_max / 2**20:.0f} MiB" if after.memory_max else ""
+    pids_max = f" of {after.pids_max}" if after.pids_max else ""
+    worst = max(after.pressure.values(), default=0.0)
+    psi = " ".join(f"{kind} {value:.1f}%" for kind, value in after.pressure.items()) or "not reported"
+    return {"cpu": (cores, f"CPU {cores * 1000:.0f}m{throttled}"),
+            "memory": (after.working_set / 2**20, f"memory {after.working_set / 2**20:.1f} MiB{limit} (peak "
+                       f"{(after.memory_peak or 0) / 2**20:.1f} MiB)"),
+            "pids": (float(after.pids), f"pids {after.pids}{pids_max}"),
+            "pressure": (worst, f"pressure (PSI some avg10): {psi}")}
 
 SECCOMP_MODES = {"0": "disabled", "1": "strict", "2": "filter"}
 CAP_SETS = (("CapBnd", "bounding"), ("CapPrm", "permitted"), ("CapEff", "effective"), ("CapInh", "inheritable"),
@@ -67,19 +90,59 @@ def kernel_view(data: dict[str, Any], host_limits: list[str]) -> str:
 class InspectScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back"),
                                              Binding("r", "reload", "Reload")]
+    DEFAULT_CSS = """
+    #usage { height: auto; grid-size: 2; grid-columns: 1fr 1fr; grid-rows: 1 2 1 2; padding: 0 1; }
+    #usage Sparkline { height: 2; }
+    #usage-note { padding: 0 1; color: $text-muted; }
+    """
 
     def __init__(self, namespace: str, name: str) -> None:
         super().__init__()
         self.namespace, self.pod_name = namespace, name
+        self.last: Usage | None = None
+        self.history: dict[str, deque[float]] = {key: deque(maxlen=HISTORY) for key, _ in GRAPHS}
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield Static("", id="usage-note")
+        with Grid(id="usage"):  # two graphs a row, each under its label
+            for pair in (GRAPHS[:2], GRAPHS[2:]):
+                for key, title in pair:
+                    yield Label(title, id=f"{key}-label")
+                for key, _ in pair:
+                    yield Sparkline([], summary_function=max, id=f"{key}-graph")
         yield TextArea("", read_only=True, id="kernel")
         yield Footer()
 
     def on_mount(self) -> None:
         self.title = f"the kernel's view of {self.namespace}/{self.pod_name}"
         self.action_reload()
+        self.sample()
+        self.set_interval(1.0, self.sample)
+
+    @work(thread=True, exclusive=True, group="usage", exit_on_error=False)
+    def sample(self) -> None:
+        runtime = self.app.runtime  # type: ignore[attr-defined]
+        try:
+            usage = runtime.usage(self.namespace, self.pod_name)
+        except ApiError:
+            return  # the pod went: the reload says so
+        self.app.call_from_thread(self.show_usage, usage, runtime.host_limits() if usage.pod is None else [])
+
+    def show_usage(self, usage: PodUsage, limits: list[str]) -> None:
+        note = self.query_one("#usage-note", Static)
+        if usage.pod is None:
+            why = "; ".join(limits) or "the pod has no cgroup (it is not running)"
+            note.update(f"no live CPU, memory, pids or pressure figures: {why}")
+            self.query_one("#usage").display = False
+            return
+        self.query_one("#usage").display = True
+        note.update(f"the pod's cgroup, live (last {HISTORY} s):")
+        for key, (value, text) in figures(self.last, usage.pod).items():
+            self.history[key].append(value)
+            self.query_one(f"#{key}-label", Label).update(text)
+            self.query_one(f"#{key}-graph", Sparkline).data = list(self.history[key])
+        self.last = usage.pod
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def action_reload(self) -> None:

@@ -22,16 +22,17 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from podbay.tui.actions import pod_bindings
 from podbay.tui.services import ApiError, PodRow, age, label_filter
 
-COLUMNS = ("NAME", "NAMESPACE", "READY", "STATUS", "RESTARTS", "AGE", "IP", "QOS")
+COLUMNS = ("NAME", "NAMESPACE", "READY", "STATUS", "RESTARTS", "AGE", "IP", "QOS", "CPU", "MEM")
 REFRESH_SECONDS = 1.0
 
 
 def cells(row: PodRow) -> tuple[str, ...]:
     return (row.name, row.namespace, row.ready, row.status, str(row.restarts), age(row.created), row.ip or "<none>",
-            row.qos)
+            row.qos, row.cpu, row.memory)
 
 
 STATUS_STYLES = (("Running", "green"), ("Completed", "dim"), ("Succeeded", "dim"), ("Pending", "yellow"),
+                 ("Paused", "cyan"),
                  ("ContainerCreating", "yellow"), ("PodInitializing", "yellow"), ("Init:", "yellow"),
                  ("Terminating", "magenta"))
 
@@ -44,7 +45,21 @@ def styled(column: str, value: str) -> Text | str:
     return Text(value, style=style, justify="left")
 
 
+UNITS = {"Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30}
+
+
+def amount(text: str) -> float:
+    """``250m`` cores or ``12Mi`` bytes as a number to sort by (``-`` first)."""
+    if text.endswith("m") and text[:-1].isdigit():
+        return int(text[:-1])
+    if text[-2:] in UNITS and text[:-2].isdigit():
+        return int(text[:-2]) * UNITS[text[-2:]]
+    return float(text) if text.isdigit() else -1.0
+
+
 def sort_key(column: str, row: PodRow) -> object:
+    if column in ("CPU", "MEM"):
+        return amount(row.cpu if column == "CPU" else row.memory)
     return {"AGE": -row.created, "RESTARTS": row.restarts}.get(column, cells(row)[COLUMNS.index(column)])
 
 
