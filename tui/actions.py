@@ -15,6 +15,7 @@ POD_ACTIONS = (
     ("x", "debug", "Debug", "Debug"),
     ("f", "forward", "Forward", "Port-forward to"),
     ("r", "restart", "Restart", "Restart a container of"),
+    ("z", "pause", "Pause", "Pause or unpause"),
     ("ctrl+d", "delete", "Delete", "Delete"),
 )
 

@@ -30,7 +30,7 @@ from podbay.tui.screens.inspect import InspectScreen
 from podbay.tui.screens.logs import LogsScreen
 from podbay.tui.screens.pods import PodsScreen
 from podbay.tui.screens.text import TextScreen
-from podbay.tui.services import ApiError, RuntimeAPI, container_names, default_runtime, sidecar_names
+from podbay.tui.services import PAUSED_CONDITION, ApiError, RuntimeAPI, container_names, default_runtime, sidecar_names
 
 
 class PodbayApp(App[None]):
@@ -95,6 +95,8 @@ class PodbayApp(App[None]):
             self.push_screen(ConfirmStop(f"Delete pod {namespace}/{name}?", "Delete"), answered)
         elif view == "restart":
             self.ask_restart(namespace, name, container)
+        elif view == "pause":
+            self.toggle_pause(namespace, name)
         elif view == "shell":
             self.hand_over(["exec", "-it", "-n", namespace, name, "--", "sh"])
         elif view == "debug":
@@ -123,6 +125,17 @@ class PodbayApp(App[None]):
     def delete(self, namespace: str, name: str, grace: int | None) -> None:
         self.stop(f"deleting {namespace}/{name}", f"pod {namespace}/{name} deleted",
                   lambda: self.runtime.delete(namespace, name, grace))
+
+    @work(thread=True, exit_on_error=False)
+    def toggle_pause(self, namespace: str, name: str) -> None:
+        """Freeze a running pod, thaw a paused one (podbay pause|unpause)."""
+        if (pod := self.read_pod(namespace, name)) is None:
+            return
+        paused = any(c.get("type") == PAUSED_CONDITION and c.get("status") == "True"
+                     for c in pod.get("status", {}).get("conditions", []))
+        verb = "unpause" if paused else "pause"
+        self.stop(f"{verb[:-1]}ing {namespace}/{name}", f"pod {namespace}/{name} {verb}d",
+                  lambda: self.runtime.pause(namespace, name, not paused))
 
     @work(thread=True, exit_on_error=False)
     def ask_restart(self, namespace: str, name: str, container: str) -> None:

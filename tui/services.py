@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from podbay.runtime.api import ApiError, PodRow, Problem
 from podbay.runtime.cgroups.podusage import PodUsage
 from podbay.runtime.cgroups.stats import Usage, cpu_cores
+from podbay.runtime.lifecycle.status import PAUSED_CONDITION
 
 
 class RuntimeAPI(Protocol):
@@ -101,6 +102,7 @@ def default_runtime() -> RuntimeAPI:
 
 
 __all__ = [
+    "PAUSED_CONDITION",
     "ApiError",
     "PodRow",
     "PodUsage",

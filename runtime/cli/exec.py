@@ -43,6 +43,9 @@ def exec_command(paths: Paths, pod: str, namespace: str, container: str | None, 
     except ValueError as err:
         return _err(str(err))
     phase = record.status.get("phase")
+    if any(c.get("type") == "podbay.io/Paused" and c.get("status") == "True"  # lifecycle/status.py's condition
+           for c in record.status.get("conditions", [])):
+        return _err(f"cannot exec into pod {pod}: it is paused (podbay unpause {pod})")
     if phase in ("Succeeded", "Failed"):
         return _err(f"cannot exec into a container in a completed pod; current phase is {phase}")
     info = record.runtime.get("containers", {}).get(container, {})

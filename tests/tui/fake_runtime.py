@@ -52,7 +52,8 @@ class FakeRuntime:
                                {"name": "proxy", "image": "busybox", "restartPolicy": "Always"}],
             "containers": [{"name": "main", "image": "busybox"}],
             "ephemeralContainers": [{"name": "debugger-abcde", "image": "tools"}]},
-            "status": {"phase": found.status, "conditions": [{"type": "Ready", "status": "True"}],
+            "status": {"phase": found.status, "conditions": [{"type": "Ready", "status": "True"}] + (
+                [{"type": "podbay.io/Paused", "status": "True"}] if self.paused and self.paused[-1][2] else []),
                        "containerStatuses": [{"name": "main", "restartCount": 2, "ready": True,
                                               "state": {"running": {"startedAt": "2026-11-25T10:00:00Z"}},
                                               "lastState": {"terminated": {

@@ -404,3 +404,16 @@ def test_cpu_and_memory_columns_sort_by_amount() -> None:
         await settle(pilot, lambda: names(app) == ["c", "b", "a"], "by memory, least first")
 
     drive(runtime, script)
+
+
+def test_pause_toggles_from_the_key_and_the_palette() -> None:
+    runtime = FakeRuntime([row("web")])
+
+    async def script(app: PodbayApp, pilot: Pilot[None]) -> None:
+        await settle(pilot, lambda: names(app) == ["web"], "the pod")
+        await pilot.press("z")
+        await settle(pilot, lambda: runtime.paused == [("default", "web", True)], "paused")
+        await pilot.press("z")
+        await settle(pilot, lambda: runtime.paused[-1] == ("default", "web", False), "unpaused")
+
+    drive(runtime, script)

@@ -131,6 +131,8 @@ def pause_and_unpause(podbay: Podbay) -> None:
     assert len(podbay.cli("logs", "tick").stdout.splitlines()) == count  # frozen: nothing written
     again = podbay.cli("pause", "tick")
     assert again.returncode != 0 and "already paused" in again.stderr
+    refused = podbay.cli("exec", "tick", "--", "true")
+    assert refused.returncode != 0 and "it is paused" in refused.stderr
     assert podbay.cli("unpause", "tick").returncode == 0
     podbay.wait_pod("tick", lambda p: len(podbay.cli("logs", "tick").stdout.splitlines()) > count + 3, 30,
                     "output after unpause")
