@@ -190,6 +190,7 @@ def _store(home: Path, uid: int, gid: int, images: list[Path], *, install: Path 
            netns: str = "") -> Podbay:
     podbay = user_store(home, uid, gid, install)
     podbay.netns = netns
+    podbay.cgroup2 = bool(netns) and _cgroup2_usable()  # never on a hybrid host: its cgroups are not ours
     for image in images:
         loaded = podbay.cli("image", "load", str(podbay.give(image)))
         assert loaded.returncode == 0, loaded.stderr

@@ -53,6 +53,7 @@ class Podbay:
     command: list[str] = field(default_factory=lambda: list(PODBAY))
     netns: str = ""  # run podbay inside this network namespace (the tests' own), never the host's
     tun: str = ""  # a /dev/net/tun node open to the user, bound over the real one for this podbay only
+    cgroup2: bool = False  # the host's /sys/fs/cgroup is cgroup v2 (the VM): mount it in the netns's /sys too
 
     def argv(self, *args: str) -> tuple[list[str], dict[str, Any]]:
         """The command line and Popen options: in the test netns, as the store's user."""
@@ -64,6 +65,8 @@ class Podbay:
         become = ["setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--clear-groups", "--"] if self.uid else []
         if self.tun:  # in the mount namespace ip netns exec makes, which is a slave of the host's
             become = ["sh", "-c", 'mount --bind "$0" /dev/net/tun && exec "$@"', self.tun, *become]
+        if self.cgroup2:  # ip netns exec mounts a new /sys, which hides /sys/fs/cgroup: mount it again there
+            become = ["sh", "-c", 'mount -t cgroup2 cgroup2 /sys/fs/cgroup && exec "$@"', "sh", *become]
         return ["ip", "netns", "exec", self.netns, *become, *self.command, *args], {}
 
     @property

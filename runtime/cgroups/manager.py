@@ -145,7 +145,8 @@ class Cgroups:
     def freeze(self, path: Path | None, frozen: bool, timeout: float = EMPTY_WAIT) -> None:
         """``cgroup.freeze``, waiting until ``cgroup.events`` says it is done."""
         if path is None or self.root is None:
-            raise CgroupError("pausing needs cgroup v2 " + (self.hierarchy.why_missing or "here"))
+            raise CgroupError("pausing needs a cgroup of the pod's own, and it has none: cgroups are not available "
+                              + (self.hierarchy.why_missing or "to it"))
         _write(path / "cgroup.freeze", "1" if frozen else "0")
         deadline = time.monotonic() + timeout
         while read_keyed(path / "cgroup.events").get("frozen", int(frozen)) != int(frozen):

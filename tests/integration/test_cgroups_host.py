@@ -77,3 +77,20 @@ def test_a_bad_setting_is_a_clear_error(podbay: Podbay) -> None:
         assert "Traceback" not in done.stderr
     finally:
         podbay.extra_env.pop("PODBAY_CGROUPS")
+
+
+def test_pause_and_top_say_why_they_cannot_work_here(podbay: Podbay) -> None:
+    path = podbay.manifest_file(pod("still", command=["sleep", "30"], spec={"terminationGracePeriodSeconds": 0}))
+    try:
+        assert podbay.cli("run", "-f", path, "--wait").returncode == 0
+        paused = podbay.cli("pause", "still")
+        assert paused.returncode == 1 and "Traceback" not in paused.stderr
+        assert "pausing needs a cgroup of the pod's own, and it has none: cgroups are not available" in paused.stderr
+        assert "Paused" not in podbay.cli("get", "pods", "still").stdout
+        top = podbay.cli("top", "pod")
+        assert top.returncode == 1 and "no usage figures: podbay's pods have no cgroups here" in top.stderr
+        node = podbay.cli("top", "node")
+        assert node.returncode == 0 and node.stdout.split()[:6] == [
+            "NAME", "CPU(cores)", "CPU%", "MEMORY(bytes)", "MEMORY%", "PSI(cpu/mem/io"]
+    finally:
+        podbay.cleanup_pods()
