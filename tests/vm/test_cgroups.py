@@ -81,9 +81,10 @@ def pids_limit_stops_a_fork_bomb(podbay: Podbay) -> None:
     podbay.extra_env["PODBAY_POD_PIDS_LIMIT"] = "40"
     try:
         podbay.cli("supervisor", "stop")  # the next one reads the setting
-        # Builtins only once the forks fail: read and echo need no new process.
-        script = ("i=0; while [ $i -lt 200 ]; do sleep 60 & i=$((i+1)); done 2>/dev/null; "
-                  "read n < /sys/fs/cgroup/pids.current; echo $n spawned; wait")
+        # The loop runs in a subshell, which ends with "can't fork" (ash gives up on a failed fork); then
+        # builtins only: read, echo and exec need no new process.
+        script = ("(i=0; while [ $i -lt 200 ]; do sleep 60 & i=$((i+1)); done) 2>/dev/null; "
+                  "read n < /sys/fs/cgroup/pids.current; echo $n spawned; exec sleep 60")
         podbay.create(pod("bomb", command=["sh", "-c", script], spec={"terminationGracePeriodSeconds": 0}))
         podbay.wait_pod("bomb", lambda p: "spawned" in podbay.cli("logs", "bomb").stdout, 120, "the bomb's end")
         count = int(podbay.cli("logs", "bomb").stdout.split()[0])
@@ -98,26 +99,35 @@ def _cpu_ticks(pid: int) -> int:
     return sum(int(x) for x in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13])
 
 
+def _cgroup_usec(group: Path) -> int:
+    return int(next(line.split()[1] for line in (group / "cpu.stat").read_text().splitlines()
+                    if line.startswith("usage_usec ")))
+
+
 def usage_matches_proc(podbay: Podbay) -> None:
-    # ~24 MiB held in a shell variable, and a known CPU use (half a core at most).
-    script = "x=$(head -c 25000000 /dev/zero | tr '\\0' a); while :; do :; done"
+    # ~24 MiB held in a shell variable, then the shell spins (at most half a core: its limit).
+    script = "x=$(head -c 25000000 /dev/zero | tr '\\0' a); echo filled; while :; do :; done"
     podbay.create(pod("use", command=["sh", "-c", script], resources={"limits": {"cpu": "500m"}},
                       spec={"terminationGracePeriodSeconds": 0}), "--wait", "--timeout", "120")
-    time.sleep(4)
-    pid = int(_record(podbay, "use").runtime["containers"]["main"]["pid"])
+    podbay.wait_pod("use", lambda p: "filled" in podbay.cli("logs", "use").stdout, 300, "the variable filled")
+    info = _record(podbay, "use").runtime["containers"]["main"]
+    pid, group = int(info["pid"]), Path(info["cgroup"])
+    # The cgroup's counter and the kernel's per-process accounting over one window: the same CPU time.
+    started, ticks, usec = time.monotonic(), _cpu_ticks(pid), _cgroup_usec(group)
+    time.sleep(3)
+    elapsed = time.monotonic() - started
+    proc_cores = (_cpu_ticks(pid) - ticks) / os.sysconf("SC_CLK_TCK") / elapsed
+    group_cores = (_cgroup_usec(group) - usec) / 1e6 / elapsed
+    assert abs(group_cores - proc_cores) <= 0.05 + 0.15 * proc_cores, (group_cores, proc_cores)
     rss = next(int(line.split()[1]) * 1024 for line in Path(f"/proc/{pid}/status").read_text().splitlines()
                if line.startswith("VmRSS:"))
-    started, before = time.monotonic(), _cpu_ticks(pid)
     top = podbay.cli("top", "pod", "use", "--containers")
-    after, elapsed = _cpu_ticks(pid), time.monotonic() - started
     assert top.returncode == 0, top.stderr
     row = top.stdout.splitlines()[1].split()
-    cores = int(row[2].rstrip("m")) / 1000
-    memory = row[3]
+    cores, memory = int(row[2].rstrip("m")) / 1000, row[3]
+    assert 0.2 <= cores <= 0.65, top.stdout  # its limit, give or take an emulated CPU's steal
     megabytes = int(memory[:-2]) * (1 if memory.endswith("Mi") else 1024) if memory[-2:] in ("Mi", "Gi") else 0
-    proc_cores = (after - before) / os.sysconf("SC_CLK_TCK") / elapsed
-    assert 0.25 <= cores <= 0.65 and abs(cores - proc_cores) < 0.3, (top.stdout, proc_cores)
-    assert rss / 2**20 * 0.5 <= megabytes <= rss / 2**20 * 3 + 16, (top.stdout, rss)
+    assert rss / 2**20 * 0.8 <= megabytes <= rss / 2**20 * 2 + 16, (top.stdout, rss)
 
 
 def pause_and_unpause(podbay: Podbay) -> None:
