@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from podbay.runtime.cgroups.podusage import PodUsage, binary_size, millicores, pod_usage
-from podbay.runtime.cgroups.stats import Usage, cpu_cores, read_usage
+from podbay.runtime.cgroups.stats import Usage, cpu_cores, read_brief
 from podbay.runtime.cli.records import open_store
 from podbay.runtime.hostcheck import run_checks
 from podbay.runtime.lifecycle.status import summary
@@ -80,7 +80,7 @@ class Runtime:
                                              bool(record.runtime.get("deleting")))
         cpu = memory = "-"
         group = record.runtime.get("cgroup")
-        usage = read_usage(Path(group)) if group else None
+        usage = read_brief(Path(group)) if group else None
         if usage is not None:
             before = self._samples.get(record.uid)
             cpu = millicores(cpu_cores(before, usage)) if before is not None else "0m"

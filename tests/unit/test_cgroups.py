@@ -285,3 +285,25 @@ def test_settings_errors_name_the_file_and_key(tmp_path: Path, monkeypatch: pyte
     assert settings.load() == settings.Settings(cgroups="required", pod_pids_limit=1024, memory_swap="unlimited")
     monkeypatch.setenv("PODBAY_CGROUPS", "disabled")
     assert settings.load().cgroups == "disabled"
+
+
+def test_the_pods_table_rows_carry_cpu_and_memory_from_the_pods_cgroup(tmp_path: Path) -> None:
+    from podbay.runtime.api import Runtime  # noqa: PLC0415
+    from podbay.runtime.paths import Paths  # noqa: PLC0415
+    from podbay.runtime.state.store import PodRecord  # noqa: PLC0415
+
+    group = tmp_path / "podu1"
+    group.mkdir()
+    (group / "cpu.stat").write_text("usage_usec 1000000\n")
+    (group / "memory.current").write_text(str(48 << 20))
+    (group / "memory.stat").write_text(f"anon 1\ninactive_file {16 << 20}\n")
+    record = PodRecord("u1", "default", "web", {"spec": {"containers": [{"name": "c"}]}}, {"phase": "Running"},
+                       runtime={"cgroup": str(group)})
+    runtime = Runtime(Paths(tmp_path / "d", tmp_path / "r"))
+    first = runtime._row(record)
+    assert (first.cpu, first.memory) == ("0m", "32Mi")  # no earlier sample: no rate yet
+    (group / "cpu.stat").write_text("usage_usec 1500000\n")
+    second = runtime._row(record)
+    assert second.cpu.endswith("m") and int(second.cpu[:-1]) > 0  # 0.5 s of CPU since the first row
+    bare = runtime._row(PodRecord("u2", "default", "db", {"spec": {}}, {}, runtime={}))
+    assert (bare.cpu, bare.memory) == ("-", "-")  # no cgroup (this host cannot, or the pod ended)
