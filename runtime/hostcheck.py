@@ -101,6 +101,17 @@ def cgroups(mount: Path | None = None) -> Check:
     found = hierarchy.detect(chosen, mount=mount or CGROUP)
     if chosen.cgroups == "disabled":
         return Check("cgroups", "ok", "disabled in podbay's settings: no limits, no usage figures")
+    if found.root is None and hierarchy.needs_user_scope(chosen, mount or CGROUP):
+        service = hierarchy.user_manager_subtree(mount or CGROUP)
+        assert service is not None
+        delegated = set(_read(service / "cgroup.controllers").split())
+        missing = [c for c in hierarchy.NEEDED if c not in delegated]
+        detail = (f"your session's cgroup is not delegated to you, so podbay's supervisor starts in a delegated "
+                  f"systemd user scope (systemd-run --user): pods' cgroups under {service}/podbay")
+        if missing:
+            return Check("cgroups", "fail" if chosen.cgroups == "required" else "warn",
+                         f"{detail}, without the {', '.join(missing)} controller(s): {hierarchy.FIX_DELEGATION}")
+        return Check("cgroups", "ok", f"{detail}; `run --rm --attach` in this session runs without limits")
     if found.root is None:
         hybrid = hierarchy.is_hybrid(mount or CGROUP) and not hierarchy.is_unified(mount or CGROUP)
         what = ("a hybrid hierarchy (the controllers are in cgroup v1)" if hybrid

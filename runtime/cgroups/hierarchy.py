@@ -12,6 +12,7 @@ why, for the warnings.
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +65,32 @@ def delegated_top(start: Path, mount: Path, uid: int) -> Path | None:
         found = here
         here = here.parent
     return found
+
+
+def user_manager_subtree(mount: Path = MOUNT, uid: int | None = None) -> Path | None:
+    """systemd's ``user@UID.service`` of this user, when it exists and is delegated to it (lingering or
+    a login session started the user manager)."""
+    uid = os.getuid() if uid is None else uid
+    path = mount / "user.slice" / f"user-{uid}.slice" / f"user@{uid}.service"
+    try:
+        return path if (path / "cgroup.procs").stat().st_uid == uid else None
+    except OSError:
+        return None
+
+
+def needs_user_scope(settings: Settings, mount: Path = MOUNT) -> bool:
+    """Rootless, in a cgroup that is not ours (an ssh or console login's scope belongs to root), with a
+    systemd user manager to ask: the supervisor should start in a delegated scope of that manager
+    (``systemd-run --user --scope -p Delegate=yes``, which has systemd move it), as podman asks
+    systemd for a scope. Never for root, nor with cgroups disabled or a cgroupRoot of one's own."""
+    if os.geteuid() == 0 or settings.cgroups == "disabled" or settings.cgroup_root or not is_unified(mount):
+        return False
+    here = own_cgroup(mount)
+    if here is None or delegated_top(here, mount, os.geteuid()) is not None:
+        return False
+    bus = os.environ.get("DBUS_SESSION_BUS_ADDRESS") or (
+        os.path.exists(f"{os.environ.get('XDG_RUNTIME_DIR', '')}/bus") and os.environ.get("XDG_RUNTIME_DIR"))
+    return bool(bus) and user_manager_subtree(mount) is not None and shutil.which("systemd-run") is not None
 
 
 def is_unified(mount: Path = MOUNT) -> bool:

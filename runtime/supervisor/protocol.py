@@ -73,11 +73,37 @@ def _connect(paths: Paths) -> socket.socket | None:
     return conn
 
 
+def _user_scope() -> list[str]:
+    """``systemd-run`` before the supervisor's command when this user's cgroup is not its own but a
+    systemd user manager can give it a delegated scope, where its pods' cgroups can be made."""
+    from podbay.runtime import settings  # noqa: PLC0415
+    from podbay.runtime.cgroups.hierarchy import needs_user_scope  # noqa: PLC0415
+
+    try:
+        wanted = needs_user_scope(settings.load())
+    except settings.SettingsError:
+        return []
+    return ["systemd-run", "--user", "--scope", "--quiet", "--collect", "-p", "Delegate=yes",
+            f"--unit=podbay-supervisor-{os.getpid()}", "--"] if wanted else []
+
+
 def _start(paths: Paths) -> None:
-    """Start a detached supervisor and wait until it serves (under a lock: one starter at a time)."""
+    """Start a detached supervisor and wait until it serves (under a lock: one starter at a time); in a
+    delegated systemd user scope when that is how this user gets cgroups, else as it is."""
+    scope = _user_scope()
+    if scope:
+        try:
+            _start_with(paths, scope)
+            return
+        except SupervisorError:  # no scope after all (a user manager that refuses): without one
+            pass
+    _start_with(paths, [])
+
+
+def _start_with(paths: Paths, prefix: list[str]) -> None:
     log = folder(paths) / "supervisor.log"
     read, write = os.pipe()
-    argv = [sys.executable, "-m", "podbay.runtime.supervisor.daemon", "--data", str(paths.data_dir),
+    argv = [*prefix, sys.executable, "-m", "podbay.runtime.supervisor.daemon", "--data", str(paths.data_dir),
             "--run", str(paths.run_dir), "--ready-fd", str(write)]
     try:
         with open(log, "ab") as errors:

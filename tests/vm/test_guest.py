@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import os
 import pwd
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -90,3 +92,36 @@ def test_a_rootless_pod_in_a_delegated_user_scope(tmp_path: Path, probe_image: P
     finally:
         podbay.cleanup_pods()
     assert podbay.containers_left() == []
+
+
+@pytest.mark.root
+@pytest.mark.images
+def test_a_user_outside_any_delegated_cgroup_gets_a_systemd_user_scope(probe_image: Path) -> None:
+    """A login whose cgroup is root's (ssh, a console, or here root's own service): podbay's supervisor
+    asks the user's systemd manager for a delegated scope (systemd-run --user), so pods get limits."""
+    user = pwd.getpwnam(USER)
+    home = Path(tempfile.mkdtemp(prefix="podbay-outside-"))
+    os.chown(home, user.pw_uid, user.pw_gid)
+    runtime_dir = f"/run/user/{user.pw_uid}"
+    podbay = Podbay(home, user.pw_uid, user.pw_gid, command=[sys.executable, "-m", "podbay.runtime.cli.main"],
+                    extra_env={"XDG_RUNTIME_DIR": runtime_dir,
+                               "DBUS_SESSION_BUS_ADDRESS": f"unix:path={runtime_dir}/bus"})
+    assert f"user@{user.pw_uid}.service" not in own_cgroup().parts  # root's cgroup, not the user's
+    try:
+        doctor = podbay.cli("doctor")
+        assert "ok    cgroups" in doctor.stdout and "delegated systemd user scope" in doctor.stdout, doctor.stdout
+        assert podbay.cli("image", "load", str(podbay.give(probe_image))).returncode == 0
+        path = podbay.manifest_file(pod("scoped", command=["sleep", "300"], resources={"limits": {"memory": "64Mi"}},
+                                        spec={"terminationGracePeriodSeconds": 0}))
+        created = podbay.cli("run", "-f", path, "--wait", "--timeout", "120")
+        assert created.returncode == 0 and "not enforced" not in created.stderr, created.stderr
+        supervisor = (podbay.run_dir / "supervisor" / "supervisor.pid").read_text().split()[0]
+        scope = own_cgroup(supervisor)
+        assert scope.name.startswith("podbay-supervisor-") and f"user@{user.pw_uid}.service" in scope.parts, scope
+        group = Path(Runtime(Paths(podbay.data_dir, podbay.run_dir)).record("default", "scoped").runtime["cgroup"])
+        assert group.parent.name == "podbay" and group.parent.parent.name == f"user@{user.pw_uid}.service"
+        assert (group / "main" / "memory.max").read_text().strip() == str(64 << 20)
+    finally:
+        podbay.cleanup_pods()
+        shutil.rmtree(home, ignore_errors=True)
+    assert not group.exists()
