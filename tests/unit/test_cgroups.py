@@ -307,3 +307,29 @@ def test_the_pods_table_rows_carry_cpu_and_memory_from_the_pods_cgroup(tmp_path:
     assert second.cpu.endswith("m") and int(second.cpu[:-1]) > 0  # 0.5 s of CPU since the first row
     bare = runtime._row(PodRecord("u2", "default", "db", {"spec": {}}, {}, runtime={}))
     assert (bare.cpu, bare.memory) == ("-", "-")  # no cgroup (this host cannot, or the pod ended)
+
+
+def test_a_login_outside_its_delegation_asks_for_a_user_scope(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    mount = fake_mount(tmp_path)
+    uid = os.getuid()
+    session = mount / "user.slice" / f"user-{uid}.slice" / "session-5.scope"
+    service = mount / "user.slice" / f"user-{uid}.slice" / f"user@{uid}.service"
+    for folder in (session, service):
+        folder.mkdir(parents=True)
+        (folder / "cgroup.procs").write_text("")
+    (mount / "user.slice" / f"user-{uid}.slice" / "cgroup.procs").write_text("")
+    runtime_dir = tmp_path / "run-user"
+    runtime_dir.mkdir()
+    (runtime_dir / "bus").write_text("")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime_dir))
+    monkeypatch.setattr(hierarchy.os, "geteuid", lambda: uid + 1 if uid == 0 else uid)  # a user, not root
+    monkeypatch.setattr(hierarchy, "own_cgroup", lambda mount: session)
+    monkeypatch.setattr(hierarchy, "delegated_top", lambda here, mount, user: None)  # the session is root's
+    monkeypatch.setattr(hierarchy.shutil, "which", lambda name: "/usr/bin/" + name)
+    monkeypatch.setattr(hierarchy.os, "getuid", lambda: uid)
+    assert hierarchy.user_manager_subtree(mount, uid) == service
+    assert hierarchy.needs_user_scope(settings.Settings(), mount)
+    assert not hierarchy.needs_user_scope(settings.Settings(cgroups="disabled"), mount)
+    assert not hierarchy.needs_user_scope(settings.Settings(cgroup_root="/sys/fs/cgroup/mine"), mount)
+    monkeypatch.setattr(hierarchy, "delegated_top", lambda here, mount, user: here)  # already delegated
+    assert not hierarchy.needs_user_scope(settings.Settings(), mount)
