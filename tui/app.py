@@ -30,7 +30,7 @@ from podbay.tui.screens.inspect import InspectScreen
 from podbay.tui.screens.logs import LogsScreen
 from podbay.tui.screens.pods import PodsScreen
 from podbay.tui.screens.text import TextScreen
-from podbay.tui.services import PAUSED_CONDITION, ApiError, RuntimeAPI, container_names, default_runtime, sidecar_names
+from podbay.tui.services import ApiError, RuntimeAPI, container_names, default_runtime, is_paused, sidecar_names
 
 
 class PodbayApp(App[None]):
@@ -131,8 +131,7 @@ class PodbayApp(App[None]):
         """Freeze a running pod, thaw a paused one (podbay pause|unpause)."""
         if (pod := self.read_pod(namespace, name)) is None:
             return
-        paused = any(c.get("type") == PAUSED_CONDITION and c.get("status") == "True"
-                     for c in pod.get("status", {}).get("conditions", []))
+        paused = is_paused(pod.get("status", {}))
         verb = "unpause" if paused else "pause"
         self.stop(f"{verb[:-1]}ing {namespace}/{name}", f"pod {namespace}/{name} {verb}d",
                   lambda: self.runtime.pause(namespace, name, not paused))

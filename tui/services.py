@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from podbay.runtime.api import ApiError, PodRow, Problem
 from podbay.runtime.cgroups.podusage import PodUsage
 from podbay.runtime.cgroups.stats import Usage, cpu_cores
-from podbay.runtime.lifecycle.status import PAUSED_CONDITION
+from podbay.runtime.lifecycle.status import is_paused
 
 
 class RuntimeAPI(Protocol):
@@ -102,7 +102,6 @@ def default_runtime() -> RuntimeAPI:
 
 
 __all__ = [
-    "PAUSED_CONDITION",
     "ApiError",
     "PodRow",
     "PodUsage",
@@ -114,6 +113,7 @@ __all__ = [
     "container_names",
     "cpu_cores",
     "default_runtime",
+    "is_paused",
     "label_filter",
     "parse_time",
     "read_log_lines",

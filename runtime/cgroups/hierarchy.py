@@ -88,9 +88,9 @@ def needs_user_scope(settings: Settings, mount: Path = MOUNT) -> bool:
     here = own_cgroup(mount)
     if here is None or delegated_top(here, mount, os.geteuid()) is not None:
         return False
-    bus = os.environ.get("DBUS_SESSION_BUS_ADDRESS") or (
-        os.path.exists(f"{os.environ.get('XDG_RUNTIME_DIR', '')}/bus") and os.environ.get("XDG_RUNTIME_DIR"))
-    return bool(bus) and user_manager_subtree(mount) is not None and shutil.which("systemd-run") is not None
+    runtime_dir = os.environ.get("XDG_RUNTIME_DIR", "")
+    bus = bool(os.environ.get("DBUS_SESSION_BUS_ADDRESS")) or bool(runtime_dir and os.path.exists(f"{runtime_dir}/bus"))
+    return bus and user_manager_subtree(mount) is not None and shutil.which("systemd-run") is not None
 
 
 def is_unified(mount: Path = MOUNT) -> bool:

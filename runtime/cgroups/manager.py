@@ -154,9 +154,6 @@ class Cgroups:
                 raise CgroupError(f"{path} did not {'freeze' if frozen else 'thaw'} within {timeout:.0f} s")
             time.sleep(0.01)
 
-    def is_frozen(self, path: Path | None) -> bool:
-        return path is not None and read_keyed(path / "cgroup.events").get("frozen", 0) == 1
-
     # --- removal --------------------------------------------------------------------------
 
     def _kill(self, path: Path) -> None:

@@ -21,7 +21,6 @@ class OomWatcher:
         self.fd = syscalls.inotify_init()
         self.lock = threading.Lock()
         self.watches: dict[int, tuple[Path, int, Callable[[int], None]]] = {}  # wd -> (file, seen, callback)
-        self.wake_read, self.wake_write = os.pipe2(os.O_CLOEXEC | os.O_NONBLOCK)
         self.thread = threading.Thread(target=self._loop, name="oom watcher", daemon=True)
         self.thread.start()
 
@@ -39,17 +38,10 @@ class OomWatcher:
                 with contextlib.suppress(OSError):  # the group is gone already: the kernel dropped it
                     syscalls.inotify_rm_watch(self.fd, wd)
 
-    def close(self) -> None:
-        os.write(self.wake_write, b"x")
-        self.thread.join(2)
-        for fd in (self.fd, self.wake_read, self.wake_write):
-            os.close(fd)
-
     def _loop(self) -> None:
+        """For the supervisor's whole life (a daemon thread: it ends with the process)."""
         while True:
-            ready, _, _ = select.select([self.fd, self.wake_read], [], [])
-            if self.wake_read in ready:
-                return
+            select.select([self.fd], [], [])
             try:
                 data = os.read(self.fd, 64 * 1024)
             except BlockingIOError:

@@ -101,6 +101,10 @@ class PodCgroups:
     def oom_killed(self, path: Path | None) -> bool:
         return self.cgroups.oom_kills(path) > 0
 
-    def remove(self, path: Path | None = None) -> None:
-        """A container's group, or (no path) the pod's whole tree."""
-        self.cgroups.remove(path if path is not None else self.path)
+    def remove_run(self, path: Path | None) -> None:
+        """A container run's group (none: nothing to do)."""
+        self.cgroups.remove(path)
+
+    def remove_pod(self) -> None:
+        """The pod's whole tree, with whatever still runs in it."""
+        self.cgroups.remove(self.path)

@@ -117,10 +117,10 @@ class NodeUsage:
 
 
 def read_node(proc: Path = Path("/proc")) -> NodeUsage:
-    fields = _text(proc / "stat").splitlines()[0].split()[1:]
-    ticks = [int(f) for f in fields]
+    lines = _text(proc / "stat").splitlines()
+    ticks = [int(f) for f in lines[0].split()[1:]]
     idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
-    cpus = sum(1 for line in _text(proc / "stat").splitlines() if line.startswith("cpu") and line[3:4].isdigit())
+    cpus = sum(1 for line in lines if line.startswith("cpu") and line[3:4].isdigit())
     meminfo = {}
     for line in _text(proc / "meminfo").splitlines():
         key, _, rest = line.partition(":")

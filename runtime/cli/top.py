@@ -9,7 +9,7 @@ import time
 
 from podbay.runtime import settings
 from podbay.runtime.cgroups.hierarchy import detect
-from podbay.runtime.cgroups.podusage import PodUsage, binary_size, millicores, pod_usage
+from podbay.runtime.cgroups.podusage import binary_size, millicores, pod_usage
 from podbay.runtime.cgroups.stats import Usage, cpu_cores, node_cores, read_node
 from podbay.runtime.cli.records import open_store
 from podbay.runtime.cli.table import table
@@ -84,5 +84,3 @@ def top_node() -> int:
     print(table(rows))
     return 0
 
-
-__all__ = ["PodUsage", "top_node", "top_pods"]

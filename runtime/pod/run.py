@@ -245,7 +245,7 @@ class PodRun:
                 errors.append(str(err))
         if self.cgroups is not None:
             try:
-                self.cgroups.remove()
+                self.cgroups.remove_pod()
             except CgroupError as err:
                 errors.append(str(err))
         if errors:

@@ -257,7 +257,7 @@ class PodWorker:
                     pod_sandbox.destroy(self.sandbox)
                 self.sandbox = None
             with contextlib.suppress(CgroupError):
-                self.cgroups.remove()
+                self.cgroups.remove_pod()
             self.created.set()  # the pipes are closed on the way out (run's finally)
             return False
         for warning in self.warnings:
@@ -605,7 +605,7 @@ class PodWorker:
             self.supervisor.oom.unwatch(run.oom_watch)
         run.oom_watch = -1
         try:
-            self.cgroups.remove(run.cgroup) if run.cgroup is not None else None
+            self.cgroups.remove_run(run.cgroup)
         except CgroupError as err:
             self.event("Warning", "PodbayWarning", str(err), run)
         run.cgroup = None
@@ -714,7 +714,7 @@ class PodWorker:
                 self.supervisor.log(str(err))
             self.sandbox = None
         try:
-            self.cgroups.remove()
+            self.cgroups.remove_pod()
         except CgroupError as err:
             self.supervisor.log(f"pod {self.namespace}/{self.name}: {err}")
 

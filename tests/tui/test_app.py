@@ -406,7 +406,7 @@ def test_cpu_and_memory_columns_sort_by_amount() -> None:
     drive(runtime, script)
 
 
-def test_pause_toggles_from_the_key_and_the_palette() -> None:
+def test_pause_toggles_from_its_key() -> None:
     runtime = FakeRuntime([row("web")])
 
     async def script(app: PodbayApp, pilot: Pilot[None]) -> None:

@@ -205,7 +205,7 @@ def test_a_pod_tree_is_made_limited_and_removed(tmp_path: Path) -> None:
         removed.append((folder.name, kill.read_text() if kill.exists() else "-"))
         shutil.rmtree(folder)
     cgroups.rmdir = rmdir
-    groups.remove()
+    groups.remove_pod()
     assert sorted(removed[:2]) == [("_pause", "-"), ("web", "-")] and removed[2] == ("podu1", "1")
     assert not groups.path.exists() and cgroups.root.is_dir()  # type: ignore[union-attr]
 

@@ -21,7 +21,7 @@ GRAPHS = (("cpu", "CPU"), ("memory", "memory"), ("pids", "pids"), ("pressure", "
 
 
 def figures(before: Usage | None, after: Usage) -> dict[str, tuple[float, str]]:
-    """Each graph's value and its label text, from two samples of a cgroup (pure: tested on its own)."""
+    """Each graph's value and its label text, from two samples of a cgroup."""
     cores = cpu_cores(before, after) if before is not None else 0.0
     throttled = ""
     if before is not None and after.nr_periods > before.nr_periods:
