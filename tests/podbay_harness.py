@@ -54,6 +54,7 @@ class Podbay:
     netns: str = ""  # run podbay inside this network namespace (the tests' own), never the host's
     tun: str = ""  # a /dev/net/tun node open to the user, bound over the real one for this podbay only
     cgroup2: bool = False  # the host's /sys/fs/cgroup is cgroup v2 (the VM): mount it in the netns's /sys too
+    runners: list[subprocess.Popen[str]] = field(default_factory=list)  # ``start``ed runs, stopped at cleanup
 
     def argv(self, *args: str) -> tuple[list[str], dict[str, Any]]:
         """The command line and Popen options: in the test netns, as the store's user."""
@@ -88,9 +89,23 @@ class Podbay:
         return env
 
     def cli(self, *args: str, timeout: float = 120, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run podbay; one that overruns ``timeout`` is stopped as a user would (SIGTERM, then its grace
+        period) so that it cleans up after itself, and the test fails with what it printed."""
         argv, kwargs = self.argv(*args)
-        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=self.env(),
-                              cwd=str(self.home), input=stdin, check=False, **kwargs)
+        with subprocess.Popen(argv, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env(),
+                              cwd=str(self.home), **kwargs) as process:
+            try:
+                out, err = process.communicate(stdin, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.terminate()
+                try:
+                    out, err = process.communicate(timeout=60)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    out, err = process.communicate()
+                raise subprocess.TimeoutExpired(argv, timeout, out, err) from None
+        return subprocess.CompletedProcess(argv, process.returncode, out, err)
 
     def manifest_file(self, manifest: dict[str, Any] | str) -> str:
         text = manifest if isinstance(manifest, str) else json.dumps(manifest)
@@ -111,8 +126,10 @@ class Podbay:
         """``podbay run`` in the background, its output piped (the manifest file is removed at once:
         podbay has read it before the container's first output)."""
         argv, kwargs = self.argv("run", "-f", self.manifest_file(manifest), "--rm", "--attach")
-        return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env(),
-                                cwd=str(self.home), **kwargs)
+        runner = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env(),
+                                  cwd=str(self.home), **kwargs)
+        self.runners.append(runner)
+        return runner
 
     def create(self, manifest: dict[str, Any] | str, *extra: str, timeout: float = 120) -> None:
         """``podbay run -f`` (detached: the supervisor runs the pod); fails the test if it is refused."""
@@ -141,7 +158,17 @@ class Podbay:
         return pod
 
     def cleanup_pods(self) -> None:
-        """Delete every pod and stop the supervisor; nothing of either may remain."""
+        """Stop runs a failed test left behind, delete every pod and stop the supervisor; nothing of
+        them may remain."""
+        while self.runners:
+            runner = self.runners.pop()
+            if runner.poll() is None:
+                runner.terminate()  # podbay forwards it and cleans up after the pod's grace period
+                try:
+                    runner.communicate(timeout=60)
+                except subprocess.TimeoutExpired:
+                    runner.kill()
+                    runner.communicate()
         done = self.cli("delete", "pod", "--all", "-A", "--grace-period", "0")
         assert done.returncode == 0, done.stderr
         done = self.cli("supervisor", "stop")
