@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 
 # python3-dev, gcc and libcap-dev build python-prctl; uidmap gives newuidmap/newgidmap for rootless
 # pods; slirp4netns and nftables connect rootless pods to the outside; busybox-static is what the tests
-# and the demo build their images from; tmux drives the TUI in its end-to-end test.
+# and the demo build their images from; tmux drives the TUI in its end-to-end test; docker-registry (the
+# CNCF distribution server) and apache2-utils (htpasswd) are the pull tests' registry on loopback.
 APT_PACKAGES=(python3 python3-venv python3-pip python3-dev gcc libc6-dev libcap-dev libseccomp2 uidmap
-              slirp4netns nftables busybox-static tmux)
+              slirp4netns nftables busybox-static tmux docker-registry apache2-utils)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

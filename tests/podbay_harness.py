@@ -226,8 +226,9 @@ def portable_install(target: Path) -> Path:
     import hpack  # noqa: PLC0415
     import hyperframe  # noqa: PLC0415
     import pyroute2  # noqa: PLC0415
+    import zstandard  # noqa: PLC0415
 
-    for package in (pyroute2, h2, hpack, hyperframe):
+    for package in (pyroute2, h2, hpack, hyperframe, zstandard):
         shutil.copytree(Path(package.__file__).parent, target / package.__name__, ignore=ignore)
     for module in (prctl, pyseccomp):
         shutil.copy(module.__file__, target)

@@ -26,7 +26,7 @@ spec:
     emptyDir: {}
   initContainers:
   - name: log-shipper
-    image: busybox
+    image: busybox:1.36
     restartPolicy: Always
     command: ["sh", "-c", "touch /var/log/app/access.log; tail -F /var/log/app/access.log"]
     volumeMounts:
@@ -34,7 +34,7 @@ spec:
       mountPath: /var/log/app
   containers:
   - name: web
-    image: busybox
+    image: busybox:1.36
     command: ["sh", "-c", "while true; do date >> /var/log/app/access.log; sleep 2; done"]
     volumeMounts:
     - name: shared
@@ -47,17 +47,17 @@ metadata:
 spec:
   initContainers:
   - name: wait-a-moment
-    image: busybox
+    image: busybox:1.36
     command: ["sh", "-c", "echo preparing; sleep 2"]
   - name: write-config
-    image: busybox
+    image: busybox:1.36
     command: ["sh", "-c", "echo ready > /work/config"]
     volumeMounts:
     - name: work
       mountPath: /work
   containers:
   - name: app
-    image: busybox
+    image: busybox:1.36
     command: ["sh", "-c", "cat /work/config; sleep 3600"]
     volumeMounts:
     - name: work
@@ -73,7 +73,7 @@ metadata:
 spec:
   containers:
   - name: app
-    image: busybox
+    image: busybox:1.36
     command: ["sh", "-c", "touch /tmp/healthy; sleep 3600"]
     startupProbe:
       exec:
@@ -102,7 +102,7 @@ spec:
       type: RuntimeDefault
   containers:
   - name: app
-    image: busybox
+    image: busybox:1.36
     command: ["sh", "-c", "id; sleep 3600"]
     securityContext:
       allowPrivilegeEscalation: false

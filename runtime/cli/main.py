@@ -189,16 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     supervisor = commands.add_parser("supervisor", help="the per-user supervisor: status, stop")
     supervisor.add_argument("action", choices=("status", "stop"))
 
-    images = commands.add_parser("images", help="list local images")
-    images.add_argument("-q", "--quiet", action="store_true", help="print image ids only")
+    from podbay.runtime.cli import images as image_cli  # noqa: PLC0415
 
-    image = commands.add_parser("image", help="manage images")
-    image_commands = image.add_subparsers(dest="image_command", metavar="COMMAND")
-    image_commands.add_parser("ls", help="list local images")
-    load = image_commands.add_parser("load", help="import an OCI image layout (folder or tar) or a docker save tar")
-    load.add_argument("-i", "--input", dest="archive", metavar="FILE", help="the archive (or give it as argument)")
-    load.add_argument("file", nargs="?", metavar="FILE", help="the archive")
-    load.add_argument("-t", "--tag", action="append", default=[], metavar="NAME", help="also name the image NAME")
+    image_cli.add_parsers(commands)
 
     volume = commands.add_parser("volume", help="manage the named volumes behind persistentVolumeClaims")
     volume_commands = volume.add_subparsers(dest="volume_command", metavar="COMMAND")
@@ -307,17 +300,12 @@ def run(argv: Sequence[str]) -> int:
                             tty=args.tty)
     if args.command in ("get", "describe", "delete", "restart", "logs", "inspect", "supervisor"):
         return _pods(args)
-    if args.command == "images" or (args.command == "image" and args.image_command == "ls"):
-        from podbay.runtime.cli.images import images_command  # noqa: PLC0415
+    if args.command in ("pull", "images", "image", "rmi", "tag", "login", "logout"):
+        from podbay.runtime.cli import images as image_cli  # noqa: PLC0415
 
-        return images_command(_paths(args), quiet=getattr(args, "quiet", False))
-    if args.command == "image" and args.image_command == "load":
-        from podbay.runtime.cli.images import load_command  # noqa: PLC0415
-
-        archive = args.archive or args.file
-        if not archive:
-            parser.error("image load: give the archive as FILE or -i FILE")
-        return load_command(_paths(args), archive, args.tag)
+        done = image_cli.dispatch(_paths(args), args)
+        if done is not None:
+            return done
     if args.command == "volume" and args.volume_command in ("ls", "rm"):
         from podbay.runtime.cli.volumes import volume_ls, volume_rm  # noqa: PLC0415
 

@@ -47,6 +47,7 @@ class ImageRecord:
     config: dict[str, Any]
     layers: list[LayerRecord]
     digest: str = ""  # the manifest's digest, when the image came with one
+    repo_digests: list[str] = field(default_factory=list)  # "repository@digest", as it was pulled (and its index)
     created: str = ""
     loaded: float = field(default_factory=time.time)
 
@@ -62,6 +63,27 @@ class ImageRecord:
     def from_json(cls, data: dict[str, Any]) -> ImageRecord:
         layers = [LayerRecord(**layer) for layer in data.pop("layers")]
         return cls(layers=layers, **data)
+
+
+def _meanings(reference: str) -> list[str]:
+    """The fully qualified names a reference may mean here: docker's default, then registries.conf's."""
+    try:
+        names = [normalise(reference)]
+    except ReferenceError:
+        return []
+    from podbay.runtime.images import registries  # noqa: PLC0415
+
+    with contextlib.suppress(registries.RegistriesError, ReferenceError):
+        names += [str(c) for c in registries.load().candidates(reference)]
+    return list(dict.fromkeys(names))
+
+
+def _mapping_of(key: str) -> IdMapping:
+    """The mapping a layers/<key> folder was unpacked for: the host's, else this user's default one
+    (the only other mapping podbay unpacks for; root may remove any folder whatever its owners)."""
+    from podbay.runtime.idmap import default_mapping  # noqa: PLC0415
+
+    return IdMapping((), ()) if key == "host" or os.geteuid() == 0 else default_mapping()
 
 
 def _hex(digest: str) -> str:
@@ -131,6 +153,34 @@ class ImageStore:
     def read_blob(self, digest: str) -> bytes:
         return self.blob_path(digest).read_bytes()
 
+    def has_blob(self, digest: str) -> bool:
+        return self.blob_path(digest).is_file()
+
+    def add_bytes(self, data: bytes, digest: str) -> None:
+        import io  # noqa: PLC0415
+
+        if not self.has_blob(digest):
+            self.add_blob(io.BytesIO(data), digest)
+
+    def partial_path(self, digest: str) -> Path:
+        """Where a blob is downloaded to: never trusted, kept to resume, renamed in once verified."""
+        return self.root / "tmp" / f"{_hex(digest)}.partial"
+
+    @contextlib.contextmanager
+    def blob_lock(self, digest: str) -> Iterator[None]:
+        """One writer per blob across processes: a second pull of it waits, then finds it stored."""
+        self._prepare()
+        with open(self.root / "tmp" / f"{_hex(digest)}.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
+    def commit_blob(self, partial: Path, digest: str) -> None:
+        """A verified download into the store (the caller checked its digest)."""
+        with open(partial, "rb") as file:
+            os.fsync(file.fileno())
+        os.chmod(partial, 0o644)
+        os.replace(partial, self.blob_path(digest))
+
     # --- records -------------------------------------------------------------------------
 
     def _record_path(self, image_id: str) -> Path:
@@ -148,13 +198,13 @@ class ImageStore:
         for other in self.records():
             if other.id != record.id and set(other.names) & set(record.names):
                 other.names = [n for n in other.names if n not in record.names]
-                self._write(other)
+                self.write(other)
         existing = self.get_by_id(record.id)
         if existing is not None:
             record.names = list(dict.fromkeys(existing.names + record.names))
-        self._write(record)
+        self.write(record)
 
-    def _write(self, record: ImageRecord) -> None:
+    def write(self, record: ImageRecord) -> None:
         import tempfile  # noqa: PLC0415
 
         data = json.dumps(asdict(record), indent=1).encode()
@@ -168,21 +218,52 @@ class ImageStore:
         return ImageRecord.from_json(json.loads(path.read_text())) if path.is_file() else None
 
     def find(self, reference: str) -> ImageRecord | None:
-        """By name (normalised as docker does), by full id, or by a unique id prefix of 3+ characters."""
+        """By name (normalised as docker does, or a short name's registries.conf meanings), by
+        ``repository@digest``, by full id, or by a unique id prefix of 3+ characters."""
         wanted = reference.removeprefix("sha256:")
         records = self.records()
-        try:
-            name = normalise(reference)
-        except ReferenceError:
-            name = None
+        names = _meanings(reference)
+        for name in names:
+            repository, _, digest = name.partition("@")
+            pinned = f"{repository.rsplit(':', 1)[0] if ':' in repository.rsplit('/', 1)[-1] else repository}@{digest}"
+            for record in records:
+                if (name in record.names if not digest else pinned in record.repo_digests):
+                    return record
         for record in records:
-            if name in record.names or record.id == wanted:
+            if record.id == wanted:
                 return record
         if len(wanted) >= 3:
             matches = [r for r in records if r.id.startswith(wanted)]
             if len(matches) == 1:
                 return matches[0]
         return None
+
+    def remove(self, record: ImageRecord) -> None:
+        self._record_path(record.id).unlink(missing_ok=True)
+
+    def garbage_collect(self, keep_layers: set[str] = frozenset()) -> int:  # type: ignore[assignment]
+        """Remove blobs and unpacked layers no image record refers to (nor ``keep_layers``, diff_ids of
+        images that running containers still use); returns the bytes freed. Call it under ``locked()``."""
+        from podbay.runtime.process.userns import UsernsError, remove_tree  # noqa: PLC0415
+
+        records = self.records()
+        blobs = {_hex(layer.digest) for r in records for layer in r.layers}
+        blobs |= {_hex("sha256:" + r.id) for r in records} | {_hex(r.digest) for r in records if r.digest}
+        blobs |= {_hex(d.split("@", 1)[1]) for r in records for d in r.repo_digests if "@" in d}
+        diff_ids = {_hex(layer.diff_id) for r in records for layer in r.layers} | {_hex(d) for d in keep_layers}
+        freed = 0
+        for blob in (self.root / "blobs" / "sha256").glob("*"):
+            if blob.name not in blobs:
+                freed += blob.stat().st_size
+                blob.unlink()
+        for mapping_dir in (self.root / "layers").glob("*"):
+            for layer in mapping_dir.glob("*"):
+                if layer.name not in diff_ids and not layer.name.startswith("."):
+                    try:
+                        remove_tree(str(layer), _mapping_of(mapping_dir.name))
+                    except (UsernsError, OSError) as err:
+                        self.warnings.append(f"could not remove the unpacked layer {layer}: {err}")
+        return freed
 
     # --- layers --------------------------------------------------------------------------
 

@@ -71,11 +71,11 @@ def open_decompressed(path: str) -> IO[bytes]:
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if magic == b"\x28\xb5\x2f\xfd":
         try:
-            import zstandard  # type: ignore[import-not-found]  # noqa: PLC0415
+            import zstandard  # noqa: PLC0415
         except ImportError as err:
             raw.close()
             raise LayerError("zstd-compressed layer: install the zstandard package to use it") from err
-        return zstandard.ZstdDecompressor().stream_reader(raw)  # type: ignore[no-any-return]
+        return zstandard.ZstdDecompressor().stream_reader(raw)
     return raw
 
 

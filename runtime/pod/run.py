@@ -98,6 +98,7 @@ class PodRun:
         """Start these containers together and wait for all of them."""
         launches = []
         for container in containers:
+            self._image(container)
             launch = launcher.prepare(self.pod, container, self.paths, self._context(), self.rootfs_mode)
             self.running.append(launch)
             launches.append(launch)
@@ -161,6 +162,21 @@ class PodRun:
             selector.close()
         failed = [codes[launch.container.name] for launch in launches if codes[launch.container.name] != 0]
         return failed[0] if failed else 0
+
+    def _image(self, container: Container) -> None:
+        """Pulled if its imagePullPolicy says so, saying so on stderr as podman does."""
+        from podbay.runtime.images.policy import ImageError, ImageManager  # noqa: PLC0415
+        from podbay.runtime.images.store import ImageStore  # noqa: PLC0415
+
+        def said(kind: str, reason: str, message: str) -> None:
+            if kind == "Normal" and reason in ("Pulling", "Pulled") and "already present" not in message:
+                print(message, file=sys.stderr)
+
+        try:
+            ImageManager(ImageStore(self.paths.images)).ensure(container.image, container.image_pull_policy,
+                                                               meta_of(self.pod).uid, said)
+        except ImageError as err:
+            raise launcher.LaunchError(f"container {container.name}: {err.reason}: {err.message}") from err
 
     def _oom(self, container: Container) -> None:
         if self.cgroups is not None and self.cgroups.oom_killed(self.groups.get(container.name)):

@@ -57,8 +57,8 @@ def find_image(store: ImageStore, container: Container) -> ImageRecord:
     if container.image_pull_policy == "Never":
         raise LaunchError(f'container {container.name}: ErrImageNeverPull: Container image "{container.image}" '
                           "is not present with pull policy of Never")
-    raise LaunchError(f'container {container.name}: image "{container.image}" is not in the local store, and '
-                      "podbay cannot pull from registries yet: load it with `podbay image load FILE`")
+    raise LaunchError(f'container {container.name}: image "{container.image}" is not in the local store: pull '
+                      f"it with `podbay pull {container.image}` or load it with `podbay image load FILE`")
 
 
 def _owned_dir(path: Path, mapping: IdMapping, mode: int = 0o755) -> None:

@@ -18,7 +18,7 @@ from podbay.runtime.process.channel import ENV_FD, Channel
 from podbay.runtime.syscalls import CLONE_NEWUSER, unshare
 
 with contextlib.suppress(ImportError):
-    import zstandard  # type: ignore[import-not-found]  # noqa: F401 - optional, for zstd layers
+    import zstandard  # noqa: F401 - optional, for zstd layers
 
 
 def become_root(channel: Channel) -> None:

@@ -29,6 +29,8 @@ from typing import Any
 from podbay.runtime import settings
 from podbay.runtime.cgroups.oomwatch import OomWatcher
 from podbay.runtime.cgroups.pod import host_cgroups
+from podbay.runtime.images.policy import ImageManager
+from podbay.runtime.images.store import ImageStore
 from podbay.runtime.network import links
 from podbay.runtime.network.podsockets import RootlessSockets
 from podbay.runtime.paths import Paths
@@ -76,6 +78,7 @@ class Supervisor:
         self.folder = protocol.folder(paths)
         self.store = StateStore(paths.run_dir / "state.db")
         self.pump = LogPump()
+        self.images = ImageManager(ImageStore(paths.images))
         self.keeper = Keeper.load(self.folder / "keeper.json")
         self.rootless_sockets = RootlessSockets(paths.run_dir / "network")
         self.workers: dict[str, PodWorker] = {}

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from podbay.runtime.cgroups.pod import CgroupError, PodCgroups
+from podbay.runtime.images.policy import ImageError
 from podbay.runtime.lifecycle import handlers
 from podbay.runtime.lifecycle import status as pod_status
 from podbay.runtime.lifecycle.restarts import CrashLoopBackoff, backoff_message, restarts, terminated_reason
@@ -362,6 +363,13 @@ class PodWorker:
             self.discard(run)
         join: dict[str, int] = {}
         try:
+            self.supervisor.images.ensure(run.spec.image, run.spec.image_pull_policy, self.uid,
+                                          functools.partial(self.event, run=run))
+        except ImageError as err:
+            run.set_waiting(err.reason, err.message)
+            run.next_start = time.monotonic() + err.retry_in
+            return
+        try:
             join = ephemeral.target_namespace(self, run)
             launch = launcher.prepare(self.pod, run.spec, self.supervisor.paths, self._context(join),
                                       self.supervisor.rootfs_mode)
@@ -374,7 +382,6 @@ class PodWorker:
             return
         run.launch, run.restart_asked = launch, False
         run.process = dict(launch.plan["process"])  # type: ignore[call-overload]
-        self.event("Normal", "Pulled", f'Container image "{run.spec.image}" already present on machine', run)
         run.sink.open(run.log_path(run.runs))
         self.event("Normal", "Created", f"Created container: {run.name}", run)
         stdin_read = -1

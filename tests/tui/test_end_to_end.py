@@ -48,7 +48,7 @@ class Tmux:
 @pytest.fixture
 def tui(root_only_podbay: Podbay, probe_image: Path) -> Iterator[Tmux]:
     podbay = root_only_podbay
-    loaded = podbay.cli("image", "load", str(podbay.give(probe_image)), "-t", "busybox")  # the templates' image
+    loaded = podbay.cli("image", "load", str(podbay.give(probe_image)), "-t", "busybox:1.36")  # the templates' image
     assert loaded.returncode == 0, loaded.stderr
     argv, _ = podbay.argv("tui")
     session = Tmux(argv, {**podbay.env(), "TERM": "xterm-256color"})

@@ -1,0 +1,164 @@
+"""The pure parts of pulling: references, registries.conf, auth files, challenges, platforms, policies."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from podbay.runtime.images import auth, registries
+from podbay.runtime.images.load import load_archive
+from podbay.runtime.images.policy import ImageBackoff, ImageError, ImageManager
+from podbay.runtime.images.pull import PullError, choose_platform, host_platform
+from podbay.runtime.images.reference import Reference, ReferenceError, parse
+from podbay.runtime.images.registry import parse_challenge
+from podbay.runtime.images.store import ImageStore
+from tests.imagebuilder import build_image, busybox_layer
+
+DIGEST = "sha256:" + "ab" * 32
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("nginx", Reference("", "nginx")),
+    ("library/nginx:1.14.2", Reference("", "library/nginx", "1.14.2")),
+    ("localhost:5000/a/b:1@" + DIGEST, Reference("localhost:5000", "a/b", "1", DIGEST)),
+    ("[::1]:5000/x", Reference("[::1]:5000", "x")),
+    ("ghcr.io/org/app@" + DIGEST, Reference("ghcr.io", "org/app", "", DIGEST)),
+])
+def test_parse_keeps_what_was_written(text: str, want: Reference) -> None:
+    assert parse(text) == want
+
+
+def test_qualifying_follows_docker() -> None:
+    assert str(parse("nginx").qualified().with_tag()) == "docker.io/library/nginx:latest"
+    assert str(parse("org/app@" + DIGEST).qualified().with_tag()) == "docker.io/org/app@" + DIGEST
+    assert parse("quay.io/x/y:2").qualified("other.io").repository == "quay.io/x/y"
+
+
+@pytest.mark.parametrize(("bad", "why"), [
+    ("", "empty"), (" nginx", "spaces"), ("a:b:c", "more than one tag"), ("Upper/X", "lowercase"),
+    ("ok/UPPER", "lowercase"),
+    ("x@sha256:12", "digest"), ("x:-tag", "tag may hold"),
+])
+def test_malformed_references_say_why(bad: str, why: str) -> None:
+    with pytest.raises(ReferenceError, match=why):
+        parse(bad)
+
+
+def test_registries_conf_aliases_search_and_rules(tmp_path: Path) -> None:
+    conf = tmp_path / "registries.conf"
+    conf.write_text('unqualified-search-registries = ["registry.local:5000", "docker.io"]\n'
+                    '[aliases]\n"web" = "quay.io/team/web"\n'
+                    '[[registry]]\nlocation = "registry.local:5000"\ninsecure = true\n'
+                    '[[registry]]\nprefix = "evil.io"\nblocked = true\n')
+    (tmp_path / "registries.conf.d").mkdir()
+    (tmp_path / "registries.conf.d" / "more.conf").write_text('[aliases]\n"db" = "docker.io/library/postgres"\n')
+    chosen = registries.load(conf)
+    assert [str(c) for c in chosen.candidates("app:1")] == ["registry.local:5000/app:1", "docker.io/library/app:1"]
+    assert [str(c) for c in chosen.candidates("web:2")] == ["quay.io/team/web:2"]
+    assert [str(c) for c in chosen.candidates("db")] == ["docker.io/library/postgres:latest"]
+    assert [str(c) for c in chosen.candidates("ghcr.io/x/y")] == ["ghcr.io/x/y:latest"]
+    assert chosen.rule(parse("registry.local:5000/app")).insecure
+    assert chosen.rule(parse("evil.io/x")).blocked and not chosen.rule(parse("evil.iox/y")).blocked
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("unqualified-search-registries = 3", "unqualified-search-registries must be a list"),
+    ('[aliases]\n"x" = "short"', "aliases.x: 'short' is not a fully qualified"),
+    ("[[registry]]\ninsecure = true", "registry[0]: needs a location"),
+    ("not toml [", "registries.conf"),
+])
+def test_registries_conf_errors_name_the_file_and_key(tmp_path: Path, text: str, message: str) -> None:
+    conf = tmp_path / "registries.conf"
+    conf.write_text(text)
+    with pytest.raises(registries.RegistriesError, match=r"registries\.conf") as err:
+        registries.load(conf)
+    assert message in str(err.value)
+
+
+def test_auth_files_are_searched_in_podmans_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
+    docker = tmp_path / ".docker" / "config.json"
+    docker.parent.mkdir()
+    docker.write_text(json.dumps({"auths": {"https://index.docker.io/v1/": {"auth": "ZG9jazpodWI="},
+                                            "quay.io/team": {"auth": "dGVhbTp4"}}}))
+    assert auth.find("docker.io", "docker.io/library/nginx")[0] == auth.Credentials("dock", "hub")
+    assert auth.find("quay.io", "quay.io/team/web")[0] == auth.Credentials("team", "x")  # a longer prefix
+    assert auth.find("quay.io", "quay.io/other/web")[0] is None
+    podman = tmp_path / "run" / "containers" / "auth.json"
+    podman.parent.mkdir(parents=True)
+    podman.write_text(json.dumps({"auths": {"docker.io": {"auth": "cG9kOm1hbg=="}}}))
+    assert auth.find("docker.io", "docker.io/library/nginx")[0] == auth.Credentials("pod", "man")
+    written = auth.store("docker.io", auth.Credentials("own", "file"))
+    assert written == tmp_path / "config" / "podbay" / "auth.json" and written.stat().st_mode & 0o777 == 0o600
+    assert auth.find("docker.io", "docker.io/library/nginx") == (auth.Credentials("own", "file"), written)
+    assert auth.remove("docker.io") and not auth.remove("docker.io")
+    assert auth.find("docker.io", "docker.io/x")[0] == auth.Credentials("pod", "man")
+
+
+def test_a_malformed_auth_file_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "auth.json"
+    bad.write_text(json.dumps({"auths": {"r.io": {"auth": "not base64!"}}}))
+    with pytest.raises(auth.AuthError, match=f"{bad}: auths.r.io.auth is not base64"):
+        auth.find("r.io", "r.io/x", str(bad))
+
+
+def test_challenges_are_parsed() -> None:
+    scheme, params = parse_challenge('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",'
+                                     'scope="repository:library/nginx:pull"')
+    assert scheme == "bearer" and params == {"realm": "https://auth.docker.io/token", "service": "registry.docker.io",
+                                             "scope": "repository:library/nginx:pull"}
+    assert parse_challenge('Basic realm="Registry Realm"') == ("basic", {"realm": "Registry Realm"})
+
+
+def test_an_index_resolves_to_the_platform_with_the_best_variant() -> None:
+    system, arch = host_platform()
+    index = {"manifests": [
+        {"digest": "sha256:a", "platform": {"os": system, "architecture": "arm", "variant": "v6"}},
+        {"digest": "sha256:b", "platform": {"os": system, "architecture": "arm", "variant": "v7"}},
+        {"digest": "sha256:c", "platform": {"os": system, "architecture": arch}},
+        {"digest": "sha256:d", "platform": {"os": "windows", "architecture": arch}},
+    ]}
+    assert choose_platform(index)["digest"] == "sha256:c"
+    assert choose_platform(index, "linux/arm/v7")["digest"] == "sha256:b"
+    with pytest.raises(PullError, match=r"no image for linux/s390x in the index \(it offers .*linux/arm/v6, linux/ar"):
+        choose_platform(index, "linux/s390x")
+
+
+def test_the_image_backoff_doubles_to_its_cap() -> None:
+    backoff = ImageBackoff(10, 40)
+    assert [backoff.failed("k", 0) for _ in range(4)] == [10, 20, 40, 40]
+    assert backoff.left("k", 30) == 10
+    backoff.succeeded("k")
+    assert backoff.left("k", 30) == 0
+
+
+def test_pull_policies_without_a_registry(tmp_path: Path) -> None:
+    store = ImageStore(tmp_path / "store")
+    load_archive(build_image(tmp_path / "img.tar", "localhost/here:1", [busybox_layer()]), store)
+    seen: list[tuple[str, str, str]] = []
+    manager = ImageManager(store, ImageBackoff(30, 60))
+
+    def reasons(image: str, policy: str) -> str:
+        try:
+            manager.ensure(image, policy, "pod", lambda *event: seen.append(event))
+        except ImageError as err:
+            return err.reason
+        return "ok"
+
+    assert reasons("localhost/here:1", "Never") == "ok"
+    assert reasons("localhost/here:1", "Always") == "ok"  # localhost/ is never pulled
+    assert seen[-1] == ("Normal", "Pulled", 'Container image "localhost/here:1" already present on machine')
+    assert reasons("localhost/gone:1", "Never") == "ErrImageNeverPull"
+    assert reasons("localhost/gone:1", "IfNotPresent") == "ErrImagePull"
+    assert reasons("Bad/Name", "IfNotPresent") == "InvalidImageName"
+    assert seen[-1][:2] == ("Warning", "InspectFailed")
+    # 127.0.0.1:9 (discard) refuses: the pull fails, and the next attempt finds the backoff running.
+    assert reasons("127.0.0.1:9/x:1", "IfNotPresent") == "ErrImagePull"
+    assert seen[-2][1] == "Pulling" and seen[-1][1] == "Failed" and "cannot reach 127.0.0.1:9" in seen[-1][2]
+    assert reasons("127.0.0.1:9/x:1", "IfNotPresent") == "ImagePullBackOff"
+    assert seen[-1] == ("Normal", "BackOff", 'Back-off pulling image "127.0.0.1:9/x:1"')
