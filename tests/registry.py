@@ -30,6 +30,7 @@ from typing import Any
 REGISTRY_BINARY = shutil.which("docker-registry") or shutil.which("registry") or ""
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 LAYER_TYPES = {"gzip": "application/vnd.oci.image.layer.v1.tar+gzip",
                "zstd": "application/vnd.oci.image.layer.v1.tar+zstd",
                "none": "application/vnd.oci.image.layer.v1.tar"}
@@ -168,8 +169,9 @@ class Registry:
             return digest_of(data)
 
     def push_image(self, repository: str, tag: str, layers: list[bytes], *, how: str = "gzip",
-                   architecture: str = "", cmd: list[str] | None = None) -> tuple[str, str]:
-        """Push an image of these layer tars; returns (manifest digest, config digest)."""
+                   architecture: str = "", cmd: list[str] | None = None, docker: bool = False) -> tuple[str, str]:
+        """Push an image of these layer tars (an OCI manifest, or with ``docker`` a Docker schema 2 one);
+        returns (manifest digest, config digest)."""
         blobs = [compress(tar, how) for tar in layers]
         config = {"architecture": architecture or host_architecture(), "os": "linux", "created": "2026-11-25T00:00:00Z",
                   "config": {"Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], "Cmd": cmd or ["sh"]},
@@ -178,13 +180,15 @@ class Registry:
         self.push_blob(repository, config_bytes)
         for blob in blobs:
             self.push_blob(repository, blob)
+        manifest_type, config_type = (DOCKER_MANIFEST, "application/vnd.docker.container.image.v1+json") if docker \
+            else (OCI_MANIFEST, "application/vnd.oci.image.config.v1+json")
+        layer_type = "application/vnd.docker.image.rootfs.diff.tar.gzip" if docker else LAYER_TYPES[how]
         manifest = json.dumps({
-            "schemaVersion": 2, "mediaType": OCI_MANIFEST,
-            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest_of(config_bytes),
-                       "size": len(config_bytes)},
-            "layers": [{"mediaType": LAYER_TYPES[how], "digest": digest_of(b), "size": len(b)} for b in blobs],
+            "schemaVersion": 2, "mediaType": manifest_type,
+            "config": {"mediaType": config_type, "digest": digest_of(config_bytes), "size": len(config_bytes)},
+            "layers": [{"mediaType": layer_type, "digest": digest_of(b), "size": len(b)} for b in blobs],
         }).encode()
-        return self.push_manifest(repository, tag, manifest, OCI_MANIFEST), digest_of(config_bytes)
+        return self.push_manifest(repository, tag, manifest, manifest_type), digest_of(config_bytes)
 
     def push_index(self, repository: str, tag: str, entries: list[tuple[str, str, str]]) -> str:
         """An OCI index of already pushed manifests: (digest, architecture, variant)."""
@@ -198,7 +202,7 @@ class Registry:
 
     def manifest_bytes(self, repository: str, reference: str) -> bytes:
         get = urllib.request.Request(self._url(f"{repository}/manifests/{reference}"),
-                                     headers={"Accept": f"{OCI_MANIFEST}, {OCI_INDEX}"})
+                                     headers={"Accept": f"{OCI_MANIFEST}, {OCI_INDEX}, {DOCKER_MANIFEST}"})
         with urllib.request.urlopen(get, timeout=30) as response:
             return bytes(response.read())
 
@@ -327,11 +331,13 @@ class TokenService:
 
 class SlowProxy:
     """A TCP proxy to a registry that sends its answers at ``rate`` bytes a second, remembers the
-    requests' Range headers, and calls ``on_bytes(total)`` as answers flow (to kill the registry mid-blob)."""
+    requests' lines and Range headers, and calls ``on_bytes(total)`` as answers flow (to kill the registry
+    mid-blob). It is also an HTTP proxy for plain http: the registry answers absolute-form requests."""
 
     def __init__(self, upstream_port: int, rate: int = 4 << 20) -> None:
         self.upstream_port, self.rate = upstream_port, rate
         self.ranges: list[str] = []
+        self.request_lines: list[str] = []  # "GET http://host/v2/..." when it is used as an HTTP proxy
         self.sent = 0
         self.on_bytes: Any = None
         self.listener = socket.create_server(("127.0.0.1", 0))
@@ -377,6 +383,8 @@ class SlowProxy:
                 for line in data.decode("latin-1").split("\r\n"):
                     if line.lower().startswith("range:"):
                         self.ranges.append(line.split(":", 1)[1].strip())
+                    elif line.startswith(("GET ", "HEAD ")):
+                        self.request_lines.append(line)
                 upstream.sendall(data)
         except OSError:
             pass

@@ -18,9 +18,10 @@ from podbay.runtime.paths import Paths
 
 
 def _age(seconds: float) -> str:
-    for unit, length in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+    for unit, length in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= length:
-            return f"{int(seconds // length)} {unit} ago"
+            count = int(seconds // length)
+            return f"{count} {unit}{'s' if count > 1 else ''} ago"
     return "Less than a minute ago" if seconds >= 1 else "Now"
 
 

@@ -15,9 +15,11 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import http.client
 import json
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -122,16 +124,23 @@ def _pull_one(store: ImageStore, ref: Reference, options: PullOptions, *, insecu
         if layer.get("mediaType") not in LAYER_TYPES:
             raise PullError(f"{ref}: layer {layer.get('digest')} has media type {layer.get('mediaType')!r}, "
                             "which podbay cannot unpack", transient=False)
-    fetch_blob(client, store, config_descriptor["digest"], int(config_descriptor.get("size") or 0), None)
+    fetch_blob(client, store, config_descriptor["digest"], int(config_descriptor.get("size") or 0))
     config = _json(store.read_blob(config_descriptor["digest"]), "image config")
     diff_ids = (config.get("rootfs") or {}).get("diff_ids") or []
     if len(diff_ids) != len(layers):
         raise PullError(f"{ref}: the manifest has {len(layers)} layers but the config lists {len(diff_ids)} "
                         "diff_ids", transient=False)
-    with ThreadPoolExecutor(PARALLEL_LAYERS) as pool:
+    stop = threading.Event()  # the first failure (or Ctrl-C) ends the other downloads at their next chunk
+    pool = ThreadPoolExecutor(PARALLEL_LAYERS)
+    try:
         for future in [pool.submit(fetch_blob, client, store, layer["digest"], int(layer.get("size") or 0),
-                                   options.progress) for layer in layers]:
+                                   progress=options.progress, stop=stop) for layer in layers]:
             future.result()
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     with store.locked():
         for blob, digest in blobs_to_keep:
             store.add_bytes(blob, digest)
@@ -191,7 +200,8 @@ def choose_platform(index: dict[str, Any], wanted: str = "") -> dict[str, Any]:
                     f"{', '.join(offered) or 'nothing'})", transient=False)
 
 
-def fetch_blob(client: Client, store: ImageStore, digest: str, size: int, progress: Progress | None) -> None:
+def fetch_blob(client: Client, store: ImageStore, digest: str, size: int, *, progress: Progress | None = None,
+               stop: threading.Event | None = None) -> None:
     """The blob into the store, verified; done once however many pulls want it at the same time."""
     try:
         if store.has_blob(digest):
@@ -205,11 +215,14 @@ def fetch_blob(client: Client, store: ImageStore, digest: str, size: int, progre
                 return
             for attempt in range(ATTEMPTS):
                 try:
-                    _download(client, store, digest, size, progress)
+                    _download(client, store, digest, size, progress=progress, stop=stop)
                     return
-                except (RegistryError, OSError, http.client.HTTPException, _TruncatedError) as err:
-                    status = getattr(err, "status", 0)
-                    if attempt == ATTEMPTS - 1 or (isinstance(err, RegistryError) and 0 < status < 500):
+                except (OSError, RegistryError, http.client.HTTPException, _TruncatedError) as err:
+                    if isinstance(err, OSError) and err.errno == errno.ENOSPC:  # no point in trying again
+                        raise PullError(f"blob {digest[:19]}: No space left on device under {store.root} (the "
+                                        "partial download is resumed by the next pull once there is room)") from err
+                    status = err.status if isinstance(err, RegistryError) else 0
+                    if attempt == ATTEMPTS - 1 or 0 < status < 500:
                         raise PullError(f"blob {digest[:19]}: {err}") from err
                     time.sleep(0.5 * (attempt + 1))
     except ImageStoreError as err:
@@ -220,7 +233,8 @@ class _TruncatedError(Exception):
     pass
 
 
-def _download(client: Client, store: ImageStore, digest: str, size: int, progress: Progress | None) -> None:
+def _download(client: Client, store: ImageStore, digest: str, size: int, *, progress: Progress | None,
+              stop: threading.Event | None) -> None:
     partial = store.partial_path(digest)
     sha = hashlib.sha256()
     offset = 0
@@ -240,6 +254,8 @@ def _download(client: Client, store: ImageStore, digest: str, size: int, progres
         total = size or int(response.headers.get("Content-Length") or 0) + offset
         with open(partial, "ab") as out:
             while chunk := response.read(1 << 20):
+                if stop is not None and stop.is_set():
+                    raise PullError("stopped: another part of the pull failed or it was interrupted")
                 sha.update(chunk)
                 out.write(chunk)
                 offset += len(chunk)

@@ -57,6 +57,8 @@ def pushed(workdir: Path, test_netns: str) -> Pushed:
             for how in ("gzip", "zstd", "none"):
                 result.manifests[f"busybox:{how}"], _ = registry.push_image("tests/busybox", how, [base, _marker(how)],
                                                                             how=how)
+            result.manifests["busybox:docker"], _ = registry.push_image("tests/busybox", "docker",
+                                                                        [base, _marker("docker")], docker=True)
             host, _ = registry.push_image("tests/multi", "host", [base, _marker("host")])
             other, _ = registry.push_image("tests/multi", "other", [base, _marker("other")], architecture=OTHER_ARCH)
             result.manifests["multi:1"] = registry.push_index(
@@ -143,7 +145,7 @@ def auth_json(host: str, user: str, password: str) -> str:
 def test_anonymous_pull_of_gzip_zstd_and_plain_layers_then_run(podbay: Podbay, registry: Registry,
                                                                test_netns: str, pushed: Pushed) -> None:
     serve(registry, test_netns)
-    for how in ("gzip", "zstd", "none"):
+    for how in ("gzip", "zstd", "none", "docker"):  # OCI manifests with each compression; a Docker schema 2 one
         image = f"{registry.host}/tests/busybox:{how}"
         assert_pulled(pull(podbay, "--tls-verify=false", image))
         assert run_marker(podbay, image) == how
@@ -152,7 +154,7 @@ def test_anonymous_pull_of_gzip_zstd_and_plain_layers_then_run(podbay: Podbay, r
     pinned = f"{registry.host}/tests/busybox@{pushed.manifests['busybox:gzip']}"
     assert_pulled(pull(podbay, "--tls-verify=false", pinned))
     assert podbay.cli("image", "inspect", pinned).returncode == 0
-    for how in ("gzip", "zstd", "none"):
+    for how in ("gzip", "zstd", "none", "docker"):
         assert podbay.cli("image", "rm", f"{registry.host}/tests/busybox:{how}").returncode == 0
 
 
@@ -317,6 +319,58 @@ def test_a_registry_killed_mid_pull_fails_cleanly_and_the_next_pull_resumes(
         assert resumed, f"the second pull did not resume the partial blob (ranges asked: {proxy.ranges})"
         assert pushed.layers["big"] in _store_blobs(podbay)
     finally:
+        proxy.close()
+
+
+def test_a_pull_killed_midway_is_resumed_by_the_next(store: Podbay, registry: Registry, test_netns: str,
+                                                     pushed: Pushed) -> None:
+    podbay = store
+    serve(registry, test_netns)
+    with inside(test_netns):
+        proxy = SlowProxy(registry.port, rate=8 << 20)
+    try:
+        argv, kwargs = podbay.argv("pull", "--tls-verify=false", f"{proxy.host}/tests/big:1")
+        puller = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=podbay.env(),
+                                  cwd=str(podbay.home), **kwargs)
+        proxy.on_bytes = lambda sent: sent > 8 << 20 and puller.poll() is None and puller.kill()
+        puller.communicate(timeout=120)
+        assert puller.returncode == -signal.SIGKILL
+        assert pushed.layers["big"] not in _store_blobs(podbay)
+        assert_pulled(pull(podbay, "--tls-verify=false", f"{proxy.host}/tests/big:1"))
+        assert any(r.startswith("bytes=") and not r.startswith("bytes=0-") for r in proxy.ranges), proxy.ranges
+    finally:
+        proxy.close()
+
+
+def test_a_full_disk_fails_cleanly_and_trusts_nothing(workdir: Path, registry: Registry, test_netns: str,
+                                                      pushed: Pushed) -> None:
+    small = workdir / "small-disk"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", str(small)], check=True)
+    try:
+        podbay = _store(small / "home", 0, 0, [], netns=test_netns)
+        serve(registry, test_netns)
+        done = pull(podbay, "--tls-verify=false", f"{registry.host}/tests/big:1")
+        assert done.returncode == 125 and "No space left on device" in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
+        assert pushed.layers["big"] not in _store_blobs(podbay)
+        assert podbay.cli("images", "-q").stdout.strip() == ""
+    finally:
+        subprocess.run(["umount", str(small)], check=True)
+
+
+def test_http_proxies_come_from_the_environment(store: Podbay, registry: Registry, test_netns: str) -> None:
+    podbay = store
+    serve(registry, test_netns)
+    with inside(test_netns):
+        proxy = SlowProxy(registry.port)
+    podbay.extra_env["http_proxy"] = f"http://{proxy.host}"
+    try:
+        assert_pulled(pull(podbay, "--tls-verify=false", f"{registry.host}/tests/busybox:gzip"))
+        assert any(line.startswith(f"GET http://{registry.host}/v2/tests/busybox/blobs/")
+                   for line in proxy.request_lines), proxy.request_lines
+    finally:
+        del podbay.extra_env["http_proxy"]
         proxy.close()
 
 

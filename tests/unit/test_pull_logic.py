@@ -162,3 +162,22 @@ def test_pull_policies_without_a_registry(tmp_path: Path) -> None:
     assert seen[-2][1] == "Pulling" and seen[-1][1] == "Failed" and "cannot reach 127.0.0.1:9" in seen[-1][2]
     assert reasons("127.0.0.1:9/x:1", "IfNotPresent") == "ImagePullBackOff"
     assert seen[-1] == ("Normal", "BackOff", 'Back-off pulling image "127.0.0.1:9/x:1"')
+
+
+def test_progress_redraws_one_line_per_blob_in_place() -> None:
+    import io  # noqa: PLC0415
+
+    from podbay.runtime.cli.progress import PullProgress  # noqa: PLC0415
+
+    screen = io.StringIO()
+    progress = PullProgress(screen)
+    progress("sha256:" + "1" * 64, 0, 2000)
+    progress("sha256:" + "2" * 64, 2000, 2000)
+    progress.last = 0  # as if 0.1 s had passed
+    progress("sha256:" + "1" * 64, 1000, 2000)
+    progress.finish()
+    text = screen.getvalue()
+    assert "\x1b[2F" in text  # back over the two lines drawn before
+    assert "Copying blob 111111111111 [===============               ] 1 kB / 2 kB" in text
+    assert "Copying blob 222222222222 [==============================] done" in text
+    assert text.rstrip().splitlines()[-1].startswith("Copied 4 kB in ")
