@@ -99,17 +99,34 @@ def _decode(entry: Any, path: Path, key: str) -> Credentials | None:
     return None
 
 
-def find(registry: str, repository: str = "", authfile: str = "") -> tuple[Credentials | None, Path | None]:
-    """The credentials for ``registry`` (``repository``: ``domain/path``), and the file they came from."""
+def find(registry: str, repository: str = "", authfile: str = "",
+         secrets: list[tuple[str, dict[str, Any]]] | None = None) -> tuple[Credentials | None, Path | None]:
+    """The credentials for ``registry`` (``repository``: ``domain/path``), and the file they came from:
+    a pod's pull ``secrets`` first (their name, their auths), as the kubelet tries them, then the files."""
     keys = _keys(registry, repository or registry)
-    for path in search_files(authfile):
-        auths = _read(path)
+    sources = [(Path(name), auths) for name, auths in secrets or []]
+    for path, auths in sources + [(path, _read(path)) for path in search_files(authfile)]:
         for key in keys:
             if key in auths:
                 found = _decode(auths[key], path, key)
                 if found is not None:
                     return found, path
     return None, None
+
+
+def from_secret(name: str, values: dict[str, bytes]) -> tuple[str, dict[str, Any]]:
+    """A pull secret's auths: ``.dockerconfigjson`` ({"auths": {...}}) or the older ``.dockercfg`` ({...})."""
+    raw = values.get(".dockerconfigjson") or values.get(".dockercfg")
+    if raw is None:
+        raise AuthError(f'secret "{name}" has neither .dockerconfigjson nor .dockercfg')
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise AuthError(f'secret "{name}": its docker config is not JSON: {err}') from err
+    auths = data.get("auths", data) if isinstance(data, dict) and ".dockerconfigjson" in values else data
+    if not isinstance(auths, dict):
+        raise AuthError(f'secret "{name}": "auths" must be an object')
+    return f"secret {name}", auths
 
 
 def _write(path: Path, auths: dict[str, Any]) -> None:

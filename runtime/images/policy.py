@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from podbay.runtime.images.reference import ReferenceError, parse
 from podbay.runtime.images.store import ImageRecord, ImageStore
@@ -67,7 +68,8 @@ class ImageManager:
     backoff: ImageBackoff = field(default_factory=ImageBackoff.from_environment)
     pull_lock: threading.Lock = field(default_factory=threading.Lock)  # the kubelet's serial image pulls
 
-    def ensure(self, image: str, policy: str, key: str, event: Event) -> ImageRecord:
+    def ensure(self, image: str, policy: str, key: str, event: Event,
+               secrets: list[tuple[str, dict[str, Any]]] | None = None) -> ImageRecord:
         """The image's record, pulled if the policy says so; ImageError when the container must wait."""
         try:
             local_only = parse(image).domain == "localhost"
@@ -96,10 +98,10 @@ class ImageManager:
             message = f'Back-off pulling image "{image}"'
             event("Normal", "BackOff", message)
             raise ImageError("ImagePullBackOff", message, retry_in=self.backoff.left(key, now))
-        return self._pull(image, key, event)
+        return self._pull(image, key, event, secrets or [])
 
-    def _pull(self, image: str, key: str, event: Event) -> ImageRecord:
-        from podbay.runtime.images.pull import PullError, pull  # noqa: PLC0415
+    def _pull(self, image: str, key: str, event: Event, secrets: list[tuple[str, dict[str, Any]]]) -> ImageRecord:
+        from podbay.runtime.images.pull import PullError, PullOptions, pull  # noqa: PLC0415
         from podbay.runtime.images.store import ImageStoreError  # noqa: PLC0415
 
         event("Normal", "Pulling", f'Pulling image "{image}"')
@@ -107,7 +109,8 @@ class ImageManager:
         with self.pull_lock:
             began = time.monotonic()
             try:
-                record = pull(self.store, image)  # layers are unpacked by the launch, for the pod's id mapping
+                # Layers are unpacked by the launch, for the pod's id mapping.
+                record = pull(self.store, image, PullOptions(secrets=secrets))
             except (PullError, ImageStoreError) as err:
                 message = f'Failed to pull image "{image}": {err}'
                 event("Warning", "Failed", message)
@@ -120,3 +123,25 @@ class ImageManager:
                                   f"({done - asked:.3g}s including waiting). Image size: {record.size} bytes.")
         return record
 
+
+
+def pull_secrets(names: list[Any], secrets: dict[str, dict[str, bytes]],
+                 event: Event) -> list[tuple[str, dict[str, Any]]]:
+    """A pod's ``imagePullSecrets`` as auths; a missing or unreadable one is a warning, as the kubelet's
+    (the pull is still tried, with the auth files)."""
+    from podbay.runtime.images import auth  # noqa: PLC0415
+
+    found, missing = [], []
+    for entry in names:
+        name = str(entry.get("name") or "") if isinstance(entry, dict) else ""
+        if name not in secrets:
+            missing.append(name or "<no name>")
+            continue
+        try:
+            found.append(auth.from_secret(name, secrets[name]))
+        except auth.AuthError as err:
+            event("Warning", "FailedToRetrieveImagePullSecret", str(err))
+    if missing:
+        event("Warning", "FailedToRetrieveImagePullSecret", f"Unable to retrieve some image pull secrets "
+              f"({', '.join(missing)}); attempting to pull the image may not succeed.")
+    return found

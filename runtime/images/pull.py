@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from podbay.runtime.images import auth, registries
@@ -58,6 +58,7 @@ class PullOptions:
     authfile: str = ""
     platform: str = ""  # os/arch[/variant]; default this host's
     progress: Progress | None = None
+    secrets: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # a pod's pull secrets' auths
 
 
 def _digest(data: bytes) -> str:
@@ -95,7 +96,10 @@ def pull(store: ImageStore, reference: str, options: PullOptions | None = None) 
 
 
 def _pull_one(store: ImageStore, ref: Reference, options: PullOptions, *, insecure: bool) -> ImageRecord:
-    credentials, _ = auth.find(ref.domain, ref.repository, options.authfile)
+    try:
+        credentials, _ = auth.find(ref.domain, ref.repository, options.authfile, options.secrets)
+    except auth.AuthError as err:
+        raise PullError(str(err), transient=False) from err
     client = Client(ref, credentials, tls_verify=options.tls_verify, insecure=insecure)
     data, media_type = client.manifest(ref.identifier)
     top_digest = _digest(data)

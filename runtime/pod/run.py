@@ -165,16 +165,19 @@ class PodRun:
 
     def _image(self, container: Container) -> None:
         """Pulled if its imagePullPolicy says so, saying so on stderr as podman does."""
-        from podbay.runtime.images.policy import ImageError, ImageManager  # noqa: PLC0415
+        from podbay.runtime.images.policy import ImageError, ImageManager, pull_secrets  # noqa: PLC0415
         from podbay.runtime.images.store import ImageStore  # noqa: PLC0415
 
         def said(kind: str, reason: str, message: str) -> None:
-            if kind == "Normal" and reason in ("Pulling", "Pulled") and "already present" not in message:
+            if reason == "FailedToRetrieveImagePullSecret":  # a failed pull is the run's error itself
+                print(f"Warning: {message}", file=sys.stderr)
+            elif reason in ("Pulling", "Pulled") and "already present" not in message:
                 print(message, file=sys.stderr)
 
         try:
+            secrets = pull_secrets(spec_of(self.pod).image_pull_secrets, self.objects.secrets, said)
             ImageManager(ImageStore(self.paths.images)).ensure(container.image, container.image_pull_policy,
-                                                               meta_of(self.pod).uid, said)
+                                                               meta_of(self.pod).uid, said, secrets)
         except ImageError as err:
             raise launcher.LaunchError(f"container {container.name}: {err.reason}: {err.message}") from err
 

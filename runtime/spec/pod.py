@@ -514,8 +514,9 @@ class PodSpec:
     host_ipc: bool = flag("Use the host's IPC namespace.", key="hostIPC")
     share_process_namespace: bool | None = opt("One PID namespace for all containers of the pod.")
     security_context: PodSecurityContext | None = opt("Pod-wide security settings and container defaults.")
-    image_pull_secrets: list[Opaque] = many("Secrets with registry credentials.", honour=IGNORED,
-                                            why="podbay reads registry credentials from auth files")
+    image_pull_secrets: list[Opaque] = many("Secrets (kubernetes.io/dockerconfigjson or dockercfg, in the same "
+                                            "files as the pod) with registry credentials, tried before the "
+                                            "auth files.")
     hostname: str = text("Hostname of the pod (default: the pod name).")
     hostname_override: str = text("Exact hostname, overriding hostname and subdomain.")
     subdomain: str = text("Makes the FQDN <hostname>.<subdomain>.<namespace>.svc.<cluster-domain>.")

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from podbay.runtime.cgroups.pod import CgroupError, PodCgroups
-from podbay.runtime.images.policy import ImageError
+from podbay.runtime.images.policy import ImageError, pull_secrets
 from podbay.runtime.lifecycle import handlers
 from podbay.runtime.lifecycle import status as pod_status
 from podbay.runtime.lifecycle.restarts import CrashLoopBackoff, backoff_message, restarts, terminated_reason
@@ -363,8 +363,9 @@ class PodWorker:
             self.discard(run)
         join: dict[str, int] = {}
         try:
-            self.supervisor.images.ensure(run.spec.image, run.spec.image_pull_policy, self.uid,
-                                          functools.partial(self.event, run=run))
+            said = functools.partial(self.event, run=run)
+            self.supervisor.images.ensure(run.spec.image, run.spec.image_pull_policy, self.uid, said,
+                                          pull_secrets(self.spec.image_pull_secrets, self.objects.secrets, said))
         except ImageError as err:
             run.set_waiting(err.reason, err.message)
             run.next_start = time.monotonic() + err.retry_in

@@ -210,6 +210,21 @@ def test_htpasswd_basic_auth_login_and_logout(store: Podbay, registry: Registry,
     assert podbay.cli("logout", registry.host).returncode == 0
     podbay.cli("image", "rm", image)
     assert pull(podbay, "--tls-verify=false", image).returncode == 125
+    # A pod's imagePullSecrets: a kubernetes.io/dockerconfigjson Secret in the same file.
+    conf = give_file(podbay, "registries.conf", f'[[registry]]\nlocation = "{registry.host}"\ninsecure = true\n')
+    podbay.extra_env["CONTAINERS_REGISTRIES_CONF"] = str(conf)
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "regcred"},
+              "type": "kubernetes.io/dockerconfigjson",
+              "stringData": {".dockerconfigjson": auth_json(registry.host, "alice", "s3cret")}}
+    with_secret = _pod("secret", image, "IfNotPresent")
+    with_secret["spec"]["imagePullSecrets"] = [{"name": "regcred"}]
+    try:
+        done = podbay.run(json.dumps(secret) + "\n---\n" + json.dumps(with_secret))
+        assert done.returncode == 0 and done.stdout.strip() == "gzip", done.stderr
+        assert f'Successfully pulled image "{image}"' in done.stderr
+    finally:
+        del podbay.extra_env["CONTAINERS_REGISTRIES_CONF"]
+    podbay.cli("image", "rm", image)
     docker = give_file(podbay, ".docker/config.json", auth_json(registry.host, "alice", "s3cret"))
     try:
         assert_pulled(pull(podbay, "--tls-verify=false", image))  # docker's file is read too

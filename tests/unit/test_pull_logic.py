@@ -181,3 +181,22 @@ def test_progress_redraws_one_line_per_blob_in_place() -> None:
     assert "Copying blob 111111111111 [===============               ] 1 kB / 2 kB" in text
     assert "Copying blob 222222222222 [==============================] done" in text
     assert text.rstrip().splitlines()[-1].startswith("Copied 4 kB in ")
+
+
+def test_pull_secrets_come_first_and_missing_ones_are_said(tmp_path: Path) -> None:
+    from podbay.runtime.images.policy import pull_secrets  # noqa: PLC0415
+
+    config = json.dumps({"auths": {"r.io": {"auth": "c2VjOnJldA=="}}}).encode()
+    seen: list[tuple[str, str, str]] = []
+    secrets = pull_secrets([{"name": "regcred"}, {"name": "gone"}, {"name": "plain"}],
+                           {"regcred": {".dockerconfigjson": config}, "plain": {"user": b"x"}},
+                           lambda *event: seen.append(event))
+    assert secrets == [("secret regcred", {"r.io": {"auth": "c2VjOnJldA=="}})]
+    assert seen[0] == ("Warning", "FailedToRetrieveImagePullSecret",
+                       'secret "plain" has neither .dockerconfigjson nor .dockercfg')
+    assert seen[1][2] == ("Unable to retrieve some image pull secrets (gone); attempting to pull the image may not "
+                          "succeed.")
+    own = tmp_path / "auth.json"
+    own.write_text(json.dumps({"auths": {"r.io": {"auth": "b3duOmZpbGU="}}}))
+    assert auth.find("r.io", "r.io/x", str(own), secrets) == (auth.Credentials("sec", "ret"), Path("secret regcred"))
+    assert auth.find("r.io", "r.io/x", str(own))[0] == auth.Credentials("own", "file")
