@@ -101,17 +101,18 @@ def _pull_one(store: ImageStore, ref: Reference, options: PullOptions, *, insecu
     except auth.AuthError as err:
         raise PullError(str(err), transient=False) from err
     client = Client(ref, credentials, tls_verify=options.tls_verify, insecure=insecure)
-    data, media_type = client.manifest(ref.identifier)
+    data, media_type, said = client.manifest(ref.identifier)
     top_digest = _digest(data)
-    if ref.digest and top_digest != ref.digest:
-        raise PullError(f"the manifest's content hashes to {top_digest}, not the {ref.digest} asked for",
-                        transient=False)
+    for expected, whose in ((ref.digest, "asked for"), (said, "the registry's Docker-Content-Digest")):
+        if expected and top_digest != expected:
+            raise PullError(f"the manifest's content hashes to {top_digest}, not {expected} ({whose})",
+                            transient=False)
     manifest = _json(data, "manifest")
     repo_digests = [f"{ref.repository}@{top_digest}"]
     blobs_to_keep: list[tuple[bytes, str]] = [(data, top_digest)]
     if media_type in INDEX_TYPES or manifest.get("mediaType") in INDEX_TYPES or "manifests" in manifest:
         descriptor = choose_platform(manifest, options.platform)
-        data, media_type = client.manifest(descriptor["digest"])
+        data, media_type, _ = client.manifest(descriptor["digest"])
         if _digest(data) != descriptor["digest"]:
             raise PullError(f"manifest {descriptor['digest']} is corrupt: it hashes to {_digest(data)}")
         manifest = _json(data, "manifest")
@@ -120,10 +121,12 @@ def _pull_one(store: ImageStore, ref: Reference, options: PullOptions, *, insecu
     if manifest.get("schemaVersion") == 1:
         raise PullError(f"{ref} has a Docker schema 1 manifest, which is deprecated and not supported: "
                         "push it again with a current tool", transient=False)
-    config_descriptor = manifest.get("config") or {}
+    config_descriptor = manifest.get("config")
     layers = manifest.get("layers")
-    if not isinstance(layers, list) or not config_descriptor.get("digest"):
-        raise PullError(f"{ref}: the manifest has no config or no layers", transient=False)
+    if not _descriptor(config_descriptor) or not isinstance(layers, list) or not all(map(_descriptor, layers)):
+        raise PullError(f"{ref}: the manifest's config or layers are not descriptors with a digest and a size",
+                        transient=False)
+    assert isinstance(config_descriptor, dict)
     for layer in layers:
         if layer.get("mediaType") not in LAYER_TYPES:
             raise PullError(f"{ref}: layer {layer.get('digest')} has media type {layer.get('mediaType')!r}, "
@@ -159,6 +162,10 @@ def _pull_one(store: ImageStore, ref: Reference, options: PullOptions, *, insecu
             record.repo_digests = list(dict.fromkeys(existing.repo_digests + record.repo_digests))
         store.save(record)
     return store.get_by_id(record.id) or record
+
+
+def _descriptor(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("digest"), str) and isinstance(value.get("size", 0), int)
 
 
 def _json(data: bytes, what: str) -> dict[str, Any]:

@@ -223,12 +223,13 @@ class Client:
         with self.open("") as response:
             response.read()
 
-    def manifest(self, identifier: str) -> tuple[bytes, str]:
-        """The manifest's bytes and media type (an index or an image manifest)."""
+    def manifest(self, identifier: str) -> tuple[bytes, str, str]:
+        """The manifest's bytes, media type (an index or an image manifest) and the digest the registry
+        says it has (``Docker-Content-Digest``, empty when it says none)."""
         headers = {"Accept": ", ".join(MANIFEST_TYPES)}
         with self.open(f"{self.reference.path}/manifests/{identifier}", headers) as response:
             media_type = (response.headers.get("Content-Type") or "").split(";")[0].strip()
-            return response.read(), media_type
+            return response.read(), media_type, response.headers.get("Docker-Content-Digest") or ""
 
     def blob(self, digest: str, offset: int = 0) -> tuple[HTTPResponse, bool]:
         """A blob's response from ``offset``; True when the server honoured the range (206)."""
