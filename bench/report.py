@@ -20,9 +20,8 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|")
     for result in data:
         median = medians[result["command"]]
-        print(f"| {result['command']} | {median:.1f} | {min(result['times']) * 1000:.1f} | "
-              f"{median / crun:.2f} | {median / podbay:.2f} |" if crun and podbay else
-              f"| {result['command']} | {median:.1f} | | | |")
+        ratios = [f"{median / base:.2f}" if base else "" for base in (crun, podbay)]
+        print(f"| {result['command']} | {median:.1f} | {min(result['times']) * 1000:.1f} | {' | '.join(ratios)} |")
     if len(sys.argv) > 2:
         print()
         print(Path(sys.argv[2]).read_text())

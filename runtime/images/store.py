@@ -268,13 +268,18 @@ class ImageStore:
     # --- layers --------------------------------------------------------------------------
 
     def ensure_layers(self, record: ImageRecord, mapping: IdMapping) -> list[Path]:
-        """The image's layers unpacked for ``mapping``, bottom first; unpacks the missing ones."""
-        paths = []
-        for layer in record.layers:
-            path = self.layer_path(layer.diff_id, mapping)
-            if not path.is_dir():
-                self._unpack(layer, path, mapping)
-            paths.append(path)
+        """The image's layers unpacked for ``mapping``, bottom first; unpacks the missing ones, a few at
+        a time (each layer is a folder of its own; in a user namespace each is a worker process)."""
+        paths = [self.layer_path(layer.diff_id, mapping) for layer in record.layers]
+        missing = [(layer, path) for layer, path in zip(record.layers, paths, strict=True) if not path.is_dir()]
+        if len(missing) == 1:
+            self._unpack(*missing[0], mapping)
+        elif missing:
+            from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+            with ThreadPoolExecutor(min(len(missing), os.cpu_count() or 1, 4)) as pool:
+                for future in [pool.submit(self._unpack, layer, path, mapping) for layer, path in missing]:
+                    future.result()
         return paths
 
     def _unpack(self, layer: LayerRecord, final: Path, mapping: IdMapping) -> None:
