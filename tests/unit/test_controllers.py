@@ -1,0 +1,176 @@
+"""The workload controllers' decisions, against a simulated node where pods become Ready a step after
+they are created."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import Any
+
+import pytest
+
+from podbay.runtime.controllers import deployment, replicaset
+from podbay.runtime.controllers.common import SUFFIX_ALPHABET, PodView, int_or_percent, matches, template_hash
+
+
+def pod_view(name: str, *, ready: bool = True, phase: str = "Running", created: float = 0.0) -> PodView:
+    return PodView(name, str(uuid.uuid4()), {}, phase, ready, created if ready else 0.0, created)
+
+
+def rs_object(replicas: int = 3, min_ready: int = 0) -> dict[str, Any]:
+    return {"apiVersion": "apps/v1", "kind": "ReplicaSet",
+            "metadata": {"name": "web", "namespace": "default", "uid": "u1", "generation": 2},
+            "spec": {"replicas": replicas, "minReadySeconds": min_ready,
+                     "selector": {"matchLabels": {"app": "web"}},
+                     "template": {"metadata": {"labels": {"app": "web"}},
+                                  "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]}}}}
+
+
+def test_a_replicaset_creates_the_missing_pods_named_after_it() -> None:
+    plan = replicaset.reconcile(rs_object(3), [pod_view("web-aaaaa")], now=100)
+    assert len(plan.create) == 2 and not plan.delete
+    for pod in plan.create:
+        name = pod["metadata"]["name"]
+        assert name.startswith("web-") and len(name) == 9 and set(name[4:]) <= set(SUFFIX_ALPHABET)
+        assert pod["metadata"]["labels"] == {"app": "web"}
+        assert pod["metadata"]["ownerReferences"] == [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web",
+                                                       "uid": "u1", "controller": True, "blockOwnerDeletion": True}]
+    assert plan.status["replicas"] == 1 and plan.status["observedGeneration"] == 2
+
+
+def test_a_replicaset_replaces_finished_pods_and_deletes_the_least_useful_extra_ones() -> None:
+    pods = [pod_view("old", created=1), pod_view("young", created=5), pod_view("waiting", ready=False, phase="Pending",
+                                                                              created=3),
+            pod_view("done", phase="Failed", created=0)]
+    plan = replicaset.reconcile(rs_object(1), pods, now=10)
+    assert plan.delete == ["waiting", "young"] and not plan.create
+    plan = replicaset.reconcile(rs_object(4), pods, now=10)
+    assert len(plan.create) == 1  # the Failed pod does not count
+
+
+def test_min_ready_seconds_gates_availability() -> None:
+    pods = [pod_view("a", created=0), pod_view("b", created=8)]
+    assert replicaset.reconcile(rs_object(2, min_ready=5), pods, now=10).status["availableReplicas"] == 1
+
+
+@pytest.mark.parametrize(("value", "total", "up", "want"), [
+    ("25%", 4, True, 1), ("25%", 5, True, 2), ("25%", 5, False, 1), (2, 10, True, 2), (None, 3, False, 0)])
+def test_int_or_percent(value: int | str | None, total: int, up: bool, want: int) -> None:
+    assert int_or_percent(value, total, round_up=up, default="25%") == want
+
+
+def test_selectors() -> None:
+    selector = {"matchLabels": {"app": "web"}, "matchExpressions": [{"key": "tier", "operator": "In",
+                                                                      "values": ["a", "b"]}]}
+    assert matches(selector, {"app": "web", "tier": "a"}) and not matches(selector, {"app": "web", "tier": "c"})
+    assert not matches({}, {"app": "web"})
+
+
+class Node:
+    """ReplicaSets and their pods: a pod created in one step is Ready in the next."""
+
+    def __init__(self) -> None:
+        self.sets: dict[str, dict[str, Any]] = {}
+        self.pods: dict[str, list[tuple[str, bool]]] = {}  # rs -> [(template hash, ready)]
+
+    def views(self) -> list[deployment.ReplicaSetView]:
+        out = []
+        for name, manifest in self.sets.items():
+            pods = self.pods.get(name, [])
+            ready = sum(r for _, r in pods)
+            out.append(deployment.ReplicaSetView(manifest, len(pods), ready, ready))
+        return out
+
+    def apply(self, plan: deployment.DeploymentPlan) -> None:
+        if plan.create is not None:
+            self.sets[plan.create["metadata"]["name"]] = copy.deepcopy(plan.create)
+        for name, replicas in plan.scale.items():
+            self.sets[name]["spec"]["replicas"] = replicas
+        for name, revision in plan.revise.items():
+            self.sets[name]["metadata"]["annotations"][deployment.REVISION] = str(revision)
+        for name in plan.delete:
+            del self.sets[name]
+            self.pods.pop(name, None)
+
+    def tick(self) -> None:
+        """Pods become Ready; each ReplicaSet gets (new, not ready) or loses pods to match its replicas."""
+        for name, manifest in self.sets.items():
+            pods = [(h, True) for h, _ in self.pods.get(name, [])]
+            wanted = manifest["spec"]["replicas"]
+            pods = pods[:wanted] + [("", False)] * max(wanted - len(pods), 0)
+            self.pods[name] = pods
+
+
+def deployment_object(image: str, replicas: int = 4, **strategy: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {"replicas": replicas, "selector": {"matchLabels": {"app": "web"}},
+                            "template": {"metadata": {"labels": {"app": "web"}},
+                                         "spec": {"containers": [{"name": "c", "image": image}]}}}
+    if strategy:
+        spec["strategy"] = strategy
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "default", "uid": "d1", "generation": 1}, "spec": spec}
+
+
+def roll(node: Node, obj: dict[str, Any], steps: int = 30) -> list[tuple[int, int]]:
+    """Sync and tick until nothing changes; returns (available, total pods) after each sync."""
+    seen = []
+    for _ in range(steps):
+        plan = deployment.reconcile(obj, node.views(), now=0)
+        obj["status"] = plan.status
+        node.apply(plan)
+        seen.append((sum(v.available for v in node.views()), sum(v.active for v in node.views())))
+        if plan.create is None and not plan.scale and not plan.delete and plan.status["updatedReplicas"] == \
+                obj["spec"]["replicas"] == plan.status["availableReplicas"]:
+            break
+        node.tick()
+    return seen
+
+
+def test_a_rolling_update_never_drops_below_replicas_minus_max_unavailable() -> None:
+    node = Node()
+    first = deployment_object("busybox:1")
+    roll(node, first)
+    assert [v.replicas for v in node.views()] == [4]
+    (rs,) = node.views()
+    assert rs.name == f"web-{template_hash(first['spec']['template'])}" and rs.revision == 1
+    second = deployment_object("busybox:2")
+    second["status"] = first["status"]
+    steps = roll(node, second)
+    # replicas 4, 25%: maxSurge 1, maxUnavailable 1: at least 3 available, at most 5 pods, at every step.
+    assert all(available >= 3 for available, _ in steps), steps
+    assert all(total <= 5 for _, total in steps), steps
+    views = {v.hash: v for v in node.views()}
+    new = views[template_hash(second["spec"]["template"])]
+    assert new.replicas == 4 and new.revision == 2 and sum(v.replicas for v in views.values()) == 4
+    conditions = {c["type"]: c for c in second["status"]["conditions"]}
+    assert conditions["Progressing"]["reason"] == "NewReplicaSetAvailable"
+    assert conditions["Available"]["status"] == "True"
+
+
+def test_recreate_ends_every_old_pod_first() -> None:
+    node = Node()
+    roll(node, deployment_object("busybox:1"))
+    obj = deployment_object("busybox:2", type="Recreate")
+    steps = roll(node, obj)
+    assert (0, 0) in steps  # a moment with no pod at all, then only new ones
+    assert sorted(v.replicas for v in node.views()) == [0, 4]
+
+
+def test_going_back_to_an_old_template_is_a_rollback_with_the_next_revision() -> None:
+    node = Node()
+    roll(node, deployment_object("busybox:1"))
+    roll(node, deployment_object("busybox:2"))
+    back = deployment_object("busybox:1")
+    roll(node, back)
+    views = {v.hash: v for v in node.views()}
+    assert views[template_hash(back["spec"]["template"])].revision == 3
+    assert len(views) == 2
+
+
+def test_history_beyond_the_limit_is_deleted() -> None:
+    node = Node()
+    for version in range(5):
+        obj = deployment_object(f"busybox:{version}")
+        obj["spec"]["revisionHistoryLimit"] = 2
+        roll(node, obj)
+    assert len(node.sets) == 3  # the current one and two old ones
