@@ -72,14 +72,28 @@ def build_parser() -> argparse.ArgumentParser:
                      help="how to build the root filesystem (copy: no overlayfs; slow; foreground only)")
     _namespace(run)
 
-    get = commands.add_parser("get", help="list pods (kubectl get pods)")
-    get.add_argument("kind", metavar="pods", choices=POD_KINDS, help="pods (po, pod)")
+    get = commands.add_parser("get", help="list pods and workloads (kubectl get)")
+    get.add_argument("kind", metavar="KIND", help="pods (po), deployments (deploy), replicasets (rs), configmaps (cm), "
+                     "secrets; KIND/NAME works too")
     get.add_argument("names", nargs="*", metavar="NAME")
     get.add_argument("-o", "--output", choices=("wide", "yaml", "json", "name"))
     get.add_argument("-l", "--selector", default="", help="label selector, e.g. app=web,tier!=db")
     get.add_argument("-w", "--watch", action="store_true", help="print a line whenever a pod changes")
     get.add_argument("-A", "--all-namespaces", action="store_true")
     _namespace(get)
+
+    apply = commands.add_parser("apply", help="create or update objects from files (kubectl apply)",
+                                description="Deployments, ReplicaSets, ConfigMaps, Secrets and Pods: the same file "
+                                            "again changes nothing; a changed one updates what changed.")
+    apply.add_argument("-f", "--filename", dest="files", action="append", required=True, metavar="FILE",
+                       help="a YAML/JSON file, a folder, or - for stdin (repeatable)")
+    apply.add_argument("-n", "--namespace", default=None)
+
+    scale = commands.add_parser("scale", help="set a Deployment's or ReplicaSet's replicas")
+    scale.add_argument("kind", metavar="KIND[/NAME]")
+    scale.add_argument("names", nargs="*", metavar="NAME")
+    scale.add_argument("--replicas", type=int, required=True)
+    _namespace(scale)
 
     describe = commands.add_parser("describe", help="show a pod in detail, with its events")
     describe.add_argument("kind", metavar="pod", choices=POD_KINDS)
@@ -91,8 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("name", metavar="NAME")
     _namespace(inspect)
 
-    delete = commands.add_parser("delete", help="delete pods (preStop hooks, stop signal, grace period)")
-    delete.add_argument("kind", metavar="pod", choices=POD_KINDS)
+    delete = commands.add_parser("delete", help="delete pods (preStop hooks, stop signal, grace period) or workloads")
+    delete.add_argument("kind", metavar="KIND", help="pod, deployment, replicaset ... (KIND/NAME works too)")
+    delete.add_argument("--cascade", choices=("background", "foreground", "orphan"), default="background",
+                        help="a workload's pods and ReplicaSets: deleted after it (background, foreground) or kept "
+                             "(orphan)")
     delete.add_argument("names", nargs="*", metavar="NAME")
     delete.add_argument("--all", action="store_true", help="every pod of the namespace")
     delete.add_argument("-l", "--selector", default="")
@@ -298,6 +315,9 @@ def run(argv: Sequence[str]) -> int:
 
         return exec_command(_paths(args), args.pod, args.namespace, args.container, args.cmd, stdin=args.stdin,
                             tty=args.tty)
+    if args.command in ("apply", "scale") or (args.command in ("get", "delete") and
+                                               args.kind.partition("/")[0] not in POD_KINDS):
+        return _workloads(args)
     if args.command in ("get", "describe", "delete", "restart", "logs", "inspect", "supervisor"):
         return _pods(args)
     if args.command in ("pull", "images", "image", "rmi", "tag", "login", "logout"):
@@ -316,8 +336,28 @@ def run(argv: Sequence[str]) -> int:
     return 2
 
 
+def _workloads(args: argparse.Namespace) -> int:
+    from podbay.runtime.cli import workloads  # noqa: PLC0415
+
+    paths = _paths(args)
+    if args.command == "apply":
+        return workloads.apply_command(paths, args.files, args.namespace)
+    alias, names = workloads.split_kind(args.kind, args.names)
+    if alias not in workloads.KINDS:
+        print(f'error: the server doesn\'t have a resource type "{alias}"', file=sys.stderr)
+        return 1
+    if args.command == "scale":
+        return workloads.scale_command(paths, alias, names, args.namespace, args.replicas)
+    if args.command == "get":
+        return workloads.get_objects(paths, alias, names, args.namespace, all_namespaces=args.all_namespaces,
+                                     output=args.output)
+    return workloads.delete_objects(paths, alias, names, args.namespace, args.cascade)
+
+
 def _pods(args: argparse.Namespace) -> int:
     paths = _paths(args)
+    if args.command in ("get", "delete") and "/" in args.kind:  # pod/NAME
+        args.names = [args.kind.partition("/")[2], *args.names]
     if args.command == "get":
         from podbay.runtime.cli.pods import get_pods  # noqa: PLC0415
 

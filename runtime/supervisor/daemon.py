@@ -29,6 +29,8 @@ from typing import Any
 from podbay.runtime import settings
 from podbay.runtime.cgroups.oomwatch import OomWatcher
 from podbay.runtime.cgroups.pod import host_cgroups
+from podbay.runtime.controllers import requests as object_requests
+from podbay.runtime.controllers.manager import ControllerManager
 from podbay.runtime.images.policy import ImageManager
 from podbay.runtime.images.store import ImageStore
 from podbay.runtime.network import links
@@ -93,6 +95,7 @@ class Supervisor:
             self.settings = settings.Settings()
         self.cgroups = host_cgroups(self.settings)
         self.oom = OomWatcher() if self.cgroups.enabled else None
+        self.controllers = ControllerManager(self)
 
     def log(self, text: str) -> None:
         self.log_file.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {text}\n")
@@ -159,6 +162,9 @@ class Supervisor:
             return self._debug(request)
         if op == "restart":
             return self._restart(request)
+        answered = object_requests.handle(self.controllers, request)
+        if answered is not None:
+            return answered
         if op == "pause":
             return self._pause(request)
         raise protocol.RequestError(f"unknown request {op!r}")
@@ -317,6 +323,7 @@ class Supervisor:
         set_child_subreaper()
         self.pump.start()
         self.adopt_all()
+        self.controllers.start()
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         path = protocol.socket_path(self.paths)
         with contextlib.suppress(FileNotFoundError):
@@ -334,7 +341,8 @@ class Supervisor:
                 conn, _ = listener.accept()
             except TimeoutError:
                 with self.lock:
-                    if not self.workers and time.monotonic() - self.idle_since > idle:
+                    if not self.workers and time.monotonic() - self.idle_since > idle and \
+                            not self.controllers.busy():
                         break
                 continue
             with self.lock:

@@ -1,0 +1,193 @@
+"""``podbay apply -f``, and ``get``, ``delete`` and ``scale`` of the workload kinds, as kubectl prints them."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+from podbay.runtime.cli.table import human_duration, table
+from podbay.runtime.paths import Paths
+
+# kubectl's names and short names -> (kind, plural, API group for "kind.group/name" output)
+KINDS: dict[str, tuple[str, str, str]] = {}
+for _kind, _plural, _group, _aliases in (
+        ("Deployment", "deployments", "apps", ("deploy", "deployment")),
+        ("ReplicaSet", "replicasets", "apps", ("rs", "replicaset")),
+        ("Job", "jobs", "batch", ("job",)),
+        ("StatefulSet", "statefulsets", "apps", ("sts", "statefulset")),
+        ("DaemonSet", "daemonsets", "apps", ("ds", "daemonset")),
+        ("ConfigMap", "configmaps", "", ("cm", "configmap")),
+        ("Secret", "secrets", "", ("secret",))):
+    for _alias in (_plural, f"{_plural}.{_group}" if _group else _plural, *_aliases):
+        KINDS[_alias] = (_kind, _plural, _group)
+
+
+def _err(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 1
+
+
+def split_kind(text: str, names: list[str]) -> tuple[str, list[str]]:
+    """``deploy/web`` or ``deploy web`` -> ("deploy", ["web"])."""
+    kind, _, name = text.partition("/")
+    return kind, ([name] if name else []) + names
+
+
+def _store(paths: Paths) -> Any:
+    from podbay.runtime.controllers.manager import WORKLOADS  # noqa: PLC0415
+    from podbay.runtime.controllers.objects import ObjectStore  # noqa: PLC0415
+    from podbay.runtime.supervisor import protocol  # noqa: PLC0415
+
+    store = ObjectStore(paths.data_dir / "objects.db")
+    # Workloads with no supervisor (after a reboot, or it was killed): one is started, so that the
+    # controllers bring their pods back and what is shown is current.
+    if any(store.select(kind) for kind in WORKLOADS) and not protocol.running(paths):
+        try:
+            protocol.call(paths, {"op": "ping"})
+        except (protocol.SupervisorError, protocol.RequestError) as err:
+            print(f"Warning: {err}", file=sys.stderr)
+    return store
+
+
+# --- apply ----------------------------------------------------------------------------------------------
+
+
+def apply_command(paths: Paths, files: list[str], namespace: str | None) -> int:
+    from podbay.runtime.spec.loader import load_paths  # noqa: PLC0415
+    from podbay.runtime.spec.schema import encode  # noqa: PLC0415
+    from podbay.runtime.supervisor import protocol  # noqa: PLC0415
+
+    result = load_paths(files)
+    problems = [f"{doc.source}: {error}" for doc in result.documents for error in doc.errors]
+    for document in result.documents:
+        for warning in document.warnings:
+            print(f"Warning: {document.source}: {warning}", file=sys.stderr)
+    if problems:
+        return _err("nothing was applied; the objects are invalid:\n  " + "\n  ".join(problems))
+    objects = [encode(doc.obj) for doc in result.documents if doc.obj is not None]
+    for obj in objects:
+        meta = obj.setdefault("metadata", {})
+        if namespace and meta.get("namespace", namespace) != namespace:
+            return _err(f"{obj['kind']} {meta.get('name')}: its namespace {meta['namespace']} is not the one "
+                        f"given with -n ({namespace})")
+        meta["namespace"] = meta.get("namespace") or namespace or "default"
+    if not objects:
+        return _err(f"no objects in {', '.join(files)}")
+    try:
+        answer = protocol.call(paths, {"op": "apply", "objects": objects})
+    except (protocol.RequestError, protocol.SupervisorError) as err:
+        return _err(str(err))
+    for outcome in answer["results"]:
+        kind = outcome["kind"]
+        group = next((g for k, _, g in KINDS.values() if k == kind), "")
+        print(f"{kind.lower()}{'.' + group if group else ''}/{outcome['name']} {outcome['result']}")
+    return 0
+
+
+# --- get ------------------------------------------------------------------------------------------------
+
+
+def _age(obj: dict[str, Any]) -> str:
+    stamp = (obj.get("metadata") or {}).get("creationTimestamp", "")
+    try:
+        created = time.mktime(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
+    except ValueError:
+        return "<unknown>"
+    return human_duration(time.time() - created)
+
+
+def _row(kind: str, obj: dict[str, Any]) -> list[str]:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    name = obj["metadata"]["name"]
+    replicas = spec.get("replicas", 1)
+    if kind == "Deployment":
+        return [name, f"{status.get('readyReplicas', 0)}/{replicas}", str(status.get("updatedReplicas", 0)),
+                str(status.get("availableReplicas", 0)), _age(obj)]
+    if kind == "ReplicaSet":
+        return [name, str(replicas), str(status.get("replicas", 0)), str(status.get("readyReplicas", 0)), _age(obj)]
+    if kind == "ConfigMap":
+        return [name, str(len(obj.get("data") or {}) + len(obj.get("binaryData") or {})), _age(obj)]
+    if kind == "Secret":
+        return [name, str(obj.get("type") or "Opaque"),
+                str(len(obj.get("data") or {}) + len(obj.get("stringData") or {})), _age(obj)]
+    return [name, _age(obj)]
+
+
+HEADERS = {"Deployment": ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
+           "ReplicaSet": ["NAME", "DESIRED", "CURRENT", "READY", "AGE"],
+           "ConfigMap": ["NAME", "DATA", "AGE"], "Secret": ["NAME", "TYPE", "DATA", "AGE"]}
+
+
+def get_objects(paths: Paths, alias: str, names: list[str], namespace: str, *, all_namespaces: bool,
+                output: str | None) -> int:
+    kind, plural, group = KINDS[alias]
+    store = _store(paths)
+    found = [o for o in store.select(kind, None if all_namespaces else namespace)
+             if not names or o["metadata"]["name"] in names]
+    missing = [n for n in names if n not in {o["metadata"]["name"] for o in found}]
+    for name in missing:
+        print(f'Error from server (NotFound): {plural}{"." + group if group else ""} "{name}" not found',
+              file=sys.stderr)
+    if output in ("yaml", "json"):
+        payload: Any = found[0] if len(names) == 1 and len(found) == 1 else {"apiVersion": "v1", "kind": "List",
+                                                                            "items": found}
+        if output == "json":
+            print(json.dumps(payload, indent=4))
+        else:
+            import yaml  # noqa: PLC0415
+
+            print(yaml.safe_dump(payload, sort_keys=False), end="")
+    elif output == "name":
+        for obj in found:
+            print(f"{kind.lower()}{'.' + group if group else ''}/{obj['metadata']['name']}")
+    elif found:
+        header = (["NAMESPACE"] if all_namespaces else []) + HEADERS.get(kind, ["NAME", "AGE"])
+        rows = [([o["metadata"]["namespace"]] if all_namespaces else []) + _row(kind, o) for o in found]
+        print(table([header] + rows))
+    elif not missing:
+        print(f"No resources found{'' if all_namespaces else f' in {namespace} namespace'}.", file=sys.stderr)
+    return 1 if missing else 0
+
+
+# --- delete and scale -----------------------------------------------------------------------------------
+
+
+def delete_objects(paths: Paths, alias: str, names: list[str], namespace: str, cascade: str) -> int:
+    from podbay.runtime.supervisor import protocol  # noqa: PLC0415
+
+    kind, _, group = KINDS[alias]
+    if not names:
+        return _err(f"delete {alias}: name at least one")
+    failed = 0
+    for name in names:
+        try:
+            protocol.call(paths, {"op": "delete-object", "kind": kind, "namespace": namespace, "name": name,
+                                  "cascade": cascade})
+        except (protocol.RequestError, protocol.SupervisorError) as err:
+            print(f"Error from server (NotFound): {err}" if getattr(err, "code", "") == "NotFound" else
+                  f"error: {err}", file=sys.stderr)
+            failed = 1
+            continue
+        print(f'{kind.lower()}{"." + group if group else ""} "{name}" deleted'
+              + (" (its dependents orphaned)" if cascade == "orphan" else ""))
+    return failed
+
+
+def scale_command(paths: Paths, alias: str, names: list[str], namespace: str, replicas: int) -> int:
+    from podbay.runtime.supervisor import protocol  # noqa: PLC0415
+
+    if alias not in KINDS:
+        return _err(f'the server doesn\'t have a resource type "{alias}"')
+    kind, _, group = KINDS[alias]
+    for name in names or [""]:
+        if not name:
+            return _err("scale: name the object (deploy/NAME)")
+        try:
+            protocol.call(paths, {"op": "scale", "kind": kind, "namespace": namespace, "name": name,
+                                  "replicas": replicas})
+        except (protocol.RequestError, protocol.SupervisorError) as err:
+            return _err(str(err))
+        print(f"{kind.lower()}{'.' + group if group else ''}/{name} scaled")
+    return 0

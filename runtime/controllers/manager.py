@@ -1,0 +1,187 @@
+"""The controller manager: one thread in the supervisor that syncs every applied workload once a second
+(and at once when woken by an apply, a scale or a delete), carrying out what the pure controllers decide:
+ReplicaSets and pods are created and deleted, statuses written, events recorded on the workload.
+
+Garbage collection is the cluster's background cascade: an object or pod whose controlling owner is gone
+is deleted in the next sync. Pods are deleted on threads of their own (their grace periods run in
+parallel); a pod being deleted no longer counts, so its replacement starts at once, as upstream.
+"""
+
+from __future__ import annotations
+
+import calendar
+import threading
+import time
+import traceback
+from typing import TYPE_CHECKING, Any
+
+from podbay.runtime.controllers import deployment, replicaset
+from podbay.runtime.controllers.common import PodView
+from podbay.runtime.controllers.objects import ObjectStore, controller_uid
+from podbay.runtime.state.store import PodRecord
+
+if TYPE_CHECKING:
+    from podbay.runtime.supervisor.daemon import Supervisor
+
+WORKLOADS = ("Deployment", "ReplicaSet")
+SYNC_PERIOD = 1.0
+
+
+def _timestamp(text: str) -> float:
+    try:
+        return float(calendar.timegm(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")))
+    except (ValueError, TypeError):
+        return 0.0
+
+
+def pod_view(record: PodRecord, deleting: set[str]) -> PodView:
+    ready: dict[str, Any] = next((c for c in record.status.get("conditions") or [] if c.get("type") == "Ready"), {})
+    meta = record.manifest.get("metadata") or {}
+    return PodView(record.name, record.uid, dict(meta.get("labels") or {}), str(record.status.get("phase") or
+                                                                                "Pending"),
+                   ready.get("status") == "True", _timestamp(str(ready.get("lastTransitionTime") or "")),
+                   record.created, bool(record.runtime.get("deleting")) or record.uid in deleting,
+                   dict(meta.get("annotations") or {}))
+
+
+class ControllerManager:
+    def __init__(self, supervisor: Supervisor) -> None:
+        self.supervisor = supervisor
+        self.objects = ObjectStore(supervisor.paths.data_dir / "objects.db")
+        self.wake = threading.Event()
+        self.deleting: set[str] = set()  # uids of pods we are deleting
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self.run, name="controllers", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def busy(self) -> bool:
+        """Workloads to keep: the supervisor stays up for them even with no pod."""
+        return any(self.objects.select(kind) for kind in WORKLOADS)
+
+    def run(self) -> None:
+        while not self.supervisor.stopping.is_set():
+            try:
+                self.sync_all()
+            except Exception:  # a bug in one sync must not end every controller
+                self.supervisor.log("controllers: " + traceback.format_exc())
+            self.wake.wait(SYNC_PERIOD)
+            self.wake.clear()
+
+    def sync_all(self) -> None:
+        for obj in self.objects.select("Deployment"):
+            self.sync_deployment(obj, self.supervisor.store.pods())
+        pods = self.supervisor.store.pods()
+        for obj in self.objects.select("ReplicaSet"):
+            self.sync_replicaset(obj, pods)
+        self.collect_garbage(self.supervisor.store.pods())
+
+    # --- pods ---------------------------------------------------------------------------------------
+
+    def owned_pods(self, owner: dict[str, Any], pods: list[PodRecord]) -> list[PodView]:
+        uid = owner["metadata"]["uid"]
+        return [pod_view(r, self.deleting) for r in pods if controller_uid(r.manifest) == uid]
+
+    def config_objects(self, namespace: str) -> list[dict[str, Any]]:
+        """The ConfigMaps and Secrets applied in this namespace: what pods made from templates read."""
+        return [{k: v for k, v in obj.items() if k != "status"}
+                for kind in ("ConfigMap", "Secret") for obj in self.objects.select(kind, namespace)]
+
+    def create_pod(self, owner: dict[str, Any], manifest: dict[str, Any]) -> None:
+        from podbay.runtime.supervisor import protocol  # noqa: PLC0415
+
+        namespace = manifest["metadata"]["namespace"]
+        try:
+            self.supervisor.handle({"op": "run", "objects": [manifest] + self.config_objects(namespace)})
+        except protocol.RequestError as err:
+            self.event(owner, "Warning", "FailedCreate", f"Error creating: {err}")
+            return
+        self.event(owner, "Normal", "SuccessfulCreate", f"Created pod: {manifest['metadata']['name']}")
+
+    def delete_pod(self, owner: dict[str, Any] | None, namespace: str, name: str, uid: str) -> None:
+        with self.lock:
+            if uid in self.deleting:
+                return
+            self.deleting.add(uid)
+
+        def delete() -> None:
+            from podbay.runtime.supervisor import protocol  # noqa: PLC0415
+
+            try:
+                self.supervisor.handle({"op": "delete", "namespace": namespace, "name": name})
+                if owner is not None:
+                    self.event(owner, "Normal", "SuccessfulDelete", f"Deleted pod: {name}")
+            except protocol.RequestError:
+                pass  # already gone
+            finally:
+                with self.lock:
+                    self.deleting.discard(uid)
+                self.wake.set()
+
+        threading.Thread(target=delete, name=f"delete {namespace}/{name}", daemon=True).start()
+
+    def event(self, obj: dict[str, Any], type_: str, reason: str, message: str) -> None:
+        self.supervisor.store.record_event(obj["metadata"]["uid"], type_, reason, message)
+
+    # --- controllers ----------------------------------------------------------------------------
+
+    def sync_replicaset(self, rs: dict[str, Any], pods: list[PodRecord]) -> None:
+        plan = replicaset.reconcile(rs, self.owned_pods(rs, pods), time.time())
+        for manifest in plan.create:
+            self.create_pod(rs, manifest)
+        namespace = rs["metadata"]["namespace"]
+        by_name = {view.name: view for view in self.owned_pods(rs, pods)}
+        for name in plan.delete:
+            self.delete_pod(rs, namespace, name, by_name[name].uid)
+        if plan.status != rs.get("status"):
+            self.objects.set_status(rs["metadata"]["uid"], plan.status)
+
+    def sync_deployment(self, obj: dict[str, Any], pods: list[PodRecord]) -> None:
+        views = []
+        for rs in self.objects.owned_by(obj["metadata"]["uid"], "ReplicaSet"):
+            owned = [p for p in self.owned_pods(rs, pods) if p.active]
+            min_ready = int((rs.get("spec") or {}).get("minReadySeconds") or 0)
+            views.append(deployment.ReplicaSetView(rs, len(owned), sum(p.ready for p in owned),
+                                                   sum(p.available(min_ready, time.time()) for p in owned)))
+        plan = deployment.reconcile(obj, views)
+        by_name = {view.name: view for view in views}
+        if plan.create is not None:
+            created = self.objects.create(plan.create)
+            self.event(obj, "Normal", "ScalingReplicaSet", f"Scaled up replica set {created['metadata']['name']} "
+                                                           f"to {created['spec']['replicas']}")
+        for name, replicas in plan.scale.items():
+            rs = by_name[name].manifest
+            before = by_name[name].replicas
+            rs["spec"]["replicas"] = replicas
+            self.objects.update(rs, bump=True)
+            self.event(obj, "Normal", "ScalingReplicaSet", f"Scaled {'up' if replicas > before else 'down'} "
+                                                           f"replica set {name} from {before} to {replicas}")
+        for name, revision in plan.revise.items():
+            rs = by_name[name].manifest
+            rs["metadata"].setdefault("annotations", {})[deployment.REVISION] = str(revision)
+            self.objects.update(rs)
+        for name in plan.delete:
+            self.objects.delete(by_name[name].manifest["metadata"]["uid"])  # its pods: the garbage collector's
+        annotations = obj["metadata"].setdefault("annotations", {})
+        if annotations.get(deployment.REVISION) != str(plan.revision) and plan.revision:
+            annotations[deployment.REVISION] = str(plan.revision)
+            self.objects.update(obj)
+        if plan.status != obj.get("status"):
+            self.objects.set_status(obj["metadata"]["uid"], plan.status)
+
+    # --- garbage collection ------------------------------------------------------------------------
+
+    def collect_garbage(self, pods: list[PodRecord]) -> None:
+        everything = self.objects.select()
+        alive = {obj["metadata"]["uid"] for obj in everything}
+        for obj in everything:
+            owner = controller_uid(obj)
+            if owner and owner not in alive:
+                self.objects.delete(obj["metadata"]["uid"])
+                self.wake.set()
+        for record in pods:
+            owner = controller_uid(record.manifest)
+            if owner and owner not in alive and not record.runtime.get("deleting") and \
+                    (record.manifest.get("metadata") or {}).get("ownerReferences", [{}])[0].get("kind") in WORKLOADS:
+                self.delete_pod(None, record.namespace, record.name, record.uid)
