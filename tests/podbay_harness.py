@@ -169,6 +169,11 @@ class Podbay:
                 except subprocess.TimeoutExpired:
                     runner.kill()
                     runner.communicate()
+        if (self.data_dir / "objects.db").exists():  # workloads first, or their controllers bring pods back
+            for kind in ("deployments", "replicasets", "jobs", "statefulsets", "daemonsets"):
+                done = self.cli("delete", kind, "--all", "-A")
+                assert done.returncode == 0, done.stderr
+            time.sleep(1.5)  # a controller's sync that began before the delete may still make a pod
         done = self.cli("delete", "pod", "--all", "-A", "--grace-period", "0")
         assert done.returncode == 0, done.stderr
         done = self.cli("supervisor", "stop")

@@ -89,6 +89,20 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a YAML/JSON file, a folder, or - for stdin (repeatable)")
     apply.add_argument("-n", "--namespace", default=None)
 
+    kubelet = commands.add_parser("kubelet", help="run the node agent in the foreground: pods, workloads, static pods",
+                                  description="The supervisor in the foreground (for a systemd service) with the "
+                                              "static pods of a manifest folder.")
+    kubelet.add_argument("--manifests", default="", metavar="DIR", help="static pods' folder (default "
+                         "/etc/podbay/manifests as root, $XDG_CONFIG_HOME/podbay/manifests otherwise)")
+
+    rollout = commands.add_parser("rollout", help="a Deployment's rollouts: status, history, undo, restart")
+    rollout.add_argument("action", choices=("status", "history", "undo", "restart"))
+    rollout.add_argument("kind", metavar="deploy/NAME")
+    rollout.add_argument("names", nargs="*", metavar="NAME")
+    rollout.add_argument("--to-revision", type=int, default=0, help="undo: the revision to go back to")
+    rollout.add_argument("--timeout", type=float, default=0, help="status: give up after these seconds")
+    _namespace(rollout)
+
     scale = commands.add_parser("scale", help="set a Deployment's or ReplicaSet's replicas")
     scale.add_argument("kind", metavar="KIND[/NAME]")
     scale.add_argument("names", nargs="*", metavar="NAME")
@@ -315,7 +329,11 @@ def run(argv: Sequence[str]) -> int:
 
         return exec_command(_paths(args), args.pod, args.namespace, args.container, args.cmd, stdin=args.stdin,
                             tty=args.tty)
-    if args.command in ("apply", "scale") or (args.command in ("get", "delete") and
+    if args.command == "kubelet":
+        from podbay.runtime.cli.kubelet import kubelet_command  # noqa: PLC0415
+
+        return kubelet_command(_paths(args), args.manifests)
+    if args.command in ("apply", "scale", "rollout") or (args.command in ("get", "delete") and
                                                args.kind.partition("/")[0] not in POD_KINDS):
         return _workloads(args)
     if args.command in ("get", "describe", "delete", "restart", "logs", "inspect", "supervisor"):
@@ -348,10 +366,14 @@ def _workloads(args: argparse.Namespace) -> int:
         return 1
     if args.command == "scale":
         return workloads.scale_command(paths, alias, names, args.namespace, args.replicas)
+    if args.command == "rollout":
+        return workloads.rollout_command(paths, args.action, alias, names, args.namespace,
+                                         revision=args.to_revision, timeout=args.timeout)
     if args.command == "get":
         return workloads.get_objects(paths, alias, names, args.namespace, all_namespaces=args.all_namespaces,
                                      output=args.output)
-    return workloads.delete_objects(paths, alias, names, args.namespace, args.cascade)
+    return workloads.delete_objects(paths, alias, names, None if args.all_namespaces else args.namespace,
+                                    args.cascade, everything=args.all)
 
 
 def _pods(args: argparse.Namespace) -> int:

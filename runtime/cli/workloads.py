@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 import sys
 import time
@@ -89,13 +90,23 @@ def apply_command(paths: Paths, files: list[str], namespace: str | None) -> int:
 # --- get ------------------------------------------------------------------------------------------------
 
 
-def _age(obj: dict[str, Any]) -> str:
-    stamp = (obj.get("metadata") or {}).get("creationTimestamp", "")
+def _seconds(stamp: str) -> float | None:
     try:
-        created = time.mktime(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
-    except ValueError:
-        return "<unknown>"
-    return human_duration(time.time() - created)
+        return float(calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ")))
+    except (ValueError, TypeError):
+        return None
+
+
+def _age(obj: dict[str, Any]) -> str:
+    created = _seconds((obj.get("metadata") or {}).get("creationTimestamp", ""))
+    return "<unknown>" if created is None else human_duration(time.time() - created)
+
+
+def _duration(status: dict[str, Any]) -> str:
+    """A Job's: start to completion, or to now while it runs."""
+    start = _seconds(status.get("startTime", ""))
+    end = _seconds(status.get("completionTime", "")) or time.time()
+    return "" if start is None else human_duration(end - start)
 
 
 def _row(kind: str, obj: dict[str, Any]) -> list[str]:
@@ -107,6 +118,17 @@ def _row(kind: str, obj: dict[str, Any]) -> list[str]:
                 str(status.get("availableReplicas", 0)), _age(obj)]
     if kind == "ReplicaSet":
         return [name, str(replicas), str(status.get("replicas", 0)), str(status.get("readyReplicas", 0)), _age(obj)]
+    if kind == "Job":
+        conditions = {c["type"] for c in status.get("conditions") or [] if c.get("status") == "True"}
+        state = "Complete" if "Complete" in conditions else "Failed" if "Failed" in conditions else "Running"
+        completions = spec.get("completions") or 1
+        return [name, state, f"{status.get('succeeded', 0)}/{completions}", _duration(status), _age(obj)]
+    if kind == "StatefulSet":
+        return [name, f"{status.get('readyReplicas', 0)}/{replicas}", _age(obj)]
+    if kind == "DaemonSet":
+        return [name] + [str(status.get(key, 0)) for key in (
+            "desiredNumberScheduled", "currentNumberScheduled", "numberReady", "updatedNumberScheduled",
+            "numberAvailable")] + ["<none>", _age(obj)]
     if kind == "ConfigMap":
         return [name, str(len(obj.get("data") or {}) + len(obj.get("binaryData") or {})), _age(obj)]
     if kind == "Secret":
@@ -116,6 +138,8 @@ def _row(kind: str, obj: dict[str, Any]) -> list[str]:
 
 
 HEADERS = {"Deployment": ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"],
+           "Job": ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"], "StatefulSet": ["NAME", "READY", "AGE"],
+           "DaemonSet": ["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", "AGE"],
            "ReplicaSet": ["NAME", "DESIRED", "CURRENT", "READY", "AGE"],
            "ConfigMap": ["NAME", "DATA", "AGE"], "Secret": ["NAME", "TYPE", "DATA", "AGE"]}
 
@@ -154,16 +178,21 @@ def get_objects(paths: Paths, alias: str, names: list[str], namespace: str, *, a
 # --- delete and scale -----------------------------------------------------------------------------------
 
 
-def delete_objects(paths: Paths, alias: str, names: list[str], namespace: str, cascade: str) -> int:
+def delete_objects(paths: Paths, alias: str, names: list[str], namespace: str | None, cascade: str, *,
+                   everything: bool = False) -> int:
+    """``namespace`` None: every namespace (with ``everything``)."""
     from podbay.runtime.supervisor import protocol  # noqa: PLC0415
 
     kind, _, group = KINDS[alias]
-    if not names:
-        return _err(f"delete {alias}: name at least one")
+    targets = [(namespace or "default", name) for name in names]
+    if everything:
+        targets = [(o["metadata"]["namespace"], o["metadata"]["name"]) for o in _store(paths).select(kind, namespace)]
+    elif not names:
+        return _err(f"delete {alias}: name at least one, or --all")
     failed = 0
-    for name in names:
+    for where, name in targets:
         try:
-            protocol.call(paths, {"op": "delete-object", "kind": kind, "namespace": namespace, "name": name,
+            protocol.call(paths, {"op": "delete-object", "kind": kind, "namespace": where, "name": name,
                                   "cascade": cascade})
         except (protocol.RequestError, protocol.SupervisorError) as err:
             print(f"Error from server (NotFound): {err}" if getattr(err, "code", "") == "NotFound" else
@@ -191,3 +220,93 @@ def scale_command(paths: Paths, alias: str, names: list[str], namespace: str, re
             return _err(str(err))
         print(f"{kind.lower()}{'.' + group if group else ''}/{name} scaled")
     return 0
+
+
+# --- rollout --------------------------------------------------------------------------------------------
+
+
+def rollout_message(obj: dict[str, Any]) -> tuple[bool, str]:
+    """kubectl rollout status's words for a Deployment: (done, message); an error raises ValueError."""
+    name, spec, status = obj["metadata"]["name"], obj.get("spec") or {}, obj.get("status") or {}
+    if status.get("observedGeneration", 0) < obj["metadata"].get("generation", 1):
+        return False, "Waiting for deployment spec update to be observed..."
+    progressing: dict[str, Any] = next((c for c in status.get("conditions") or [] if c["type"] == "Progressing"), {})
+    if progressing.get("reason") == "ProgressDeadlineExceeded":
+        raise ValueError(f'deployment "{name}" exceeded its progress deadline')
+    replicas, updated = spec.get("replicas", 1), status.get("updatedReplicas", 0)
+    total, available = status.get("replicas", 0), status.get("availableReplicas", 0)
+    if updated < replicas:
+        return False, (f'Waiting for deployment "{name}" rollout to finish: {updated} out of {replicas} new replicas '
+                       "have been updated...")
+    if total > updated:
+        return False, (f'Waiting for deployment "{name}" rollout to finish: {total - updated} old replicas are '
+                       "pending termination...")
+    if available < updated:
+        return False, (f'Waiting for deployment "{name}" rollout to finish: {available} of {updated} updated '
+                       "replicas are available...")
+    return True, f'deployment "{name}" successfully rolled out'
+
+
+def rollout_command(paths: Paths, action: str, alias: str, names: list[str], namespace: str, *,
+                    revision: int = 0, timeout: float = 0) -> int:
+    from podbay.runtime.supervisor import protocol  # noqa: PLC0415
+
+    if KINDS.get(alias, ("",))[0] != "Deployment" or len(names) != 1:
+        return _err("rollout works on one Deployment: podbay rollout ACTION deploy/NAME")
+    name = names[0]
+    store = _store(paths)
+    if store.get("Deployment", namespace, name) is None:
+        print(f'Error from server (NotFound): deployments.apps "{name}" not found', file=sys.stderr)
+        return 1
+    try:
+        if action == "undo":
+            answer = protocol.call(paths, {"op": "rollout-undo", "namespace": namespace, "name": name,
+                                           "revision": revision})
+            print(f"deployment.apps/{name} " + (f"skipped rollback (current template already matches revision "
+                                                f"{answer['revision']})" if answer["skipped"] else "rolled back"))
+            return 0
+        if action == "restart":
+            from podbay.runtime.controllers.objects import now_text  # noqa: PLC0415
+
+            protocol.call(paths, {"op": "rollout-restart", "namespace": namespace, "name": name, "now": now_text()})
+            print(f"deployment.apps/{name} restarted")
+            return 0
+    except (protocol.RequestError, protocol.SupervisorError) as err:
+        return _err(str(err))
+    if action == "history":
+        return _history(store, namespace, name)
+    return _status(store, namespace, name, timeout)
+
+
+def _history(store: Any, namespace: str, name: str) -> int:
+    from podbay.runtime.controllers.deployment import REVISION  # noqa: PLC0415
+
+    obj = store.get("Deployment", namespace, name)
+    rows = []
+    for rs in store.owned_by(obj["metadata"]["uid"], "ReplicaSet"):
+        annotations = rs["metadata"].get("annotations") or {}
+        rows.append((int(annotations.get(REVISION, "0")), annotations.get("kubernetes.io/change-cause", "<none>")))
+    print(f"deployment.apps/{name} ")
+    print(table([["REVISION", "CHANGE-CAUSE"]] + [[str(r), cause] for r, cause in sorted(rows)]))
+    return 0
+
+
+def _status(store: Any, namespace: str, name: str, timeout: float) -> int:
+    deadline = time.monotonic() + timeout if timeout else float("inf")
+    said = ""
+    while True:
+        obj = store.get("Deployment", namespace, name)
+        if obj is None:
+            return _err(f'deployment "{name}" was deleted')
+        try:
+            done, message = rollout_message(obj)
+        except ValueError as err:
+            return _err(str(err))
+        if message != said:
+            print(message, flush=True)
+            said = message
+        if done:
+            return 0
+        if time.monotonic() > deadline:
+            return _err("timed out waiting for the condition")
+        time.sleep(0.5)

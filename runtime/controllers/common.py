@@ -57,6 +57,8 @@ class PodView:
     created: float
     deleting: bool = False
     annotations: dict[str, str] = field(default_factory=dict)
+    restarts: int = 0  # of its containers, summed
+    finished: float = 0.0  # when it ended (Succeeded or Failed)
 
     @property
     def active(self) -> bool:

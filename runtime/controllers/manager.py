@@ -15,7 +15,7 @@ import time
 import traceback
 from typing import TYPE_CHECKING, Any
 
-from podbay.runtime.controllers import deployment, replicaset
+from podbay.runtime.controllers import deployment, job, replicaset, statefulset
 from podbay.runtime.controllers.common import PodView
 from podbay.runtime.controllers.objects import ObjectStore, controller_uid
 from podbay.runtime.state.store import PodRecord
@@ -23,7 +23,7 @@ from podbay.runtime.state.store import PodRecord
 if TYPE_CHECKING:
     from podbay.runtime.supervisor.daemon import Supervisor
 
-WORKLOADS = ("Deployment", "ReplicaSet")
+WORKLOADS = ("Deployment", "ReplicaSet", "Job", "StatefulSet", "DaemonSet")
 SYNC_PERIOD = 1.0
 
 
@@ -37,11 +37,15 @@ def _timestamp(text: str) -> float:
 def pod_view(record: PodRecord, deleting: set[str]) -> PodView:
     ready: dict[str, Any] = next((c for c in record.status.get("conditions") or [] if c.get("type") == "Ready"), {})
     meta = record.manifest.get("metadata") or {}
+    statuses = list(record.status.get("containerStatuses") or []) + list(record.status.get("initContainerStatuses")
+                                                                         or [])
+    ends = [_timestamp(str((s.get("state") or {}).get("terminated", {}).get("finishedAt") or "")) for s in statuses]
     return PodView(record.name, record.uid, dict(meta.get("labels") or {}), str(record.status.get("phase") or
                                                                                 "Pending"),
                    ready.get("status") == "True", _timestamp(str(ready.get("lastTransitionTime") or "")),
                    record.created, bool(record.runtime.get("deleting")) or record.uid in deleting,
-                   dict(meta.get("annotations") or {}))
+                   dict(meta.get("annotations") or {}), sum(int(s.get("restartCount") or 0) for s in statuses),
+                   max(ends, default=0.0))
 
 
 class ControllerManager:
@@ -73,8 +77,21 @@ class ControllerManager:
         for obj in self.objects.select("Deployment"):
             self.sync_deployment(obj, self.supervisor.store.pods())
         pods = self.supervisor.store.pods()
+        now = time.time()
         for obj in self.objects.select("ReplicaSet"):
-            self.sync_replicaset(obj, pods)
+            self.carry_out(obj, replicaset.reconcile(obj, self.owned_pods(obj, pods), now), pods)
+        for obj in self.objects.select("StatefulSet"):
+            self.carry_out(obj, statefulset.reconcile_statefulset(obj, self.owned_pods(obj, pods)), pods)
+        for obj in self.objects.select("DaemonSet"):
+            self.carry_out(obj, statefulset.reconcile_daemonset(obj, self.owned_pods(obj, pods)), pods)
+        for obj in self.objects.select("Job"):
+            plan = job.reconcile(obj, self.owned_pods(obj, pods), now)
+            for type_, reason, message in plan.events:
+                self.event(obj, type_, reason, message)
+            self.carry_out(obj, plan, pods)
+            if plan.delete_job:
+                self.objects.delete(obj["metadata"]["uid"])  # its pods: the garbage collector's
+                self.event(obj, "Normal", "Deleted", "Job deleted: its ttlSecondsAfterFinished ran out")
         self.collect_garbage(self.supervisor.store.pods())
 
     # --- pods ---------------------------------------------------------------------------------------
@@ -126,16 +143,16 @@ class ControllerManager:
 
     # --- controllers ----------------------------------------------------------------------------
 
-    def sync_replicaset(self, rs: dict[str, Any], pods: list[PodRecord]) -> None:
-        plan = replicaset.reconcile(rs, self.owned_pods(rs, pods), time.time())
+    def carry_out(self, owner: dict[str, Any], plan: replicaset.Plan | statefulset.SetPlan | job.JobPlan,
+                  pods: list[PodRecord]) -> None:
+        """A pod controller's decision: pods made and deleted, the status written when it changed."""
         for manifest in plan.create:
-            self.create_pod(rs, manifest)
-        namespace = rs["metadata"]["namespace"]
-        by_name = {view.name: view for view in self.owned_pods(rs, pods)}
+            self.create_pod(owner, manifest)
+        by_name = {view.name: view for view in self.owned_pods(owner, pods)}
         for name in plan.delete:
-            self.delete_pod(rs, namespace, name, by_name[name].uid)
-        if plan.status != rs.get("status"):
-            self.objects.set_status(rs["metadata"]["uid"], plan.status)
+            self.delete_pod(owner, owner["metadata"]["namespace"], name, by_name[name].uid)
+        if plan.status != owner.get("status"):
+            self.objects.set_status(owner["metadata"]["uid"], plan.status)
 
     def sync_deployment(self, obj: dict[str, Any], pods: list[PodRecord]) -> None:
         views = []

@@ -13,7 +13,6 @@ if TYPE_CHECKING:
     from podbay.runtime.controllers.manager import ControllerManager
 
 STORED = ("Deployment", "ReplicaSet", "Job", "StatefulSet", "DaemonSet", "ConfigMap", "Secret")
-RUN = ("Deployment", "ReplicaSet")  # the kinds whose controllers run so far
 SCALABLE = ("Deployment", "ReplicaSet", "StatefulSet")
 
 
@@ -39,9 +38,6 @@ def apply(manager: ControllerManager, objects: list[dict[str, Any]]) -> list[dic
             continue
         if kind not in STORED:
             raise protocol.RequestError(f"{kind} {namespace}/{name}: podbay does not run this kind")
-        if kind not in RUN and kind not in ("ConfigMap", "Secret"):
-            raise protocol.RequestError(f"{kind} {namespace}/{name}: its controller is not part of podbay yet "
-                                        f"(Deployments and ReplicaSets are)")
         outcome, _ = manager.objects.apply(obj)
         results.append({"kind": kind, "name": name, "result": outcome})
     manager.wake.set()
@@ -109,6 +105,39 @@ def scale(manager: ControllerManager, kind: str, namespace: str, name: str, repl
     return {"before": before}
 
 
+def rollout_undo(manager: ControllerManager, namespace: str, name: str, revision: int) -> dict[str, Any]:
+    """The Deployment's template set back to a revision's (default: the one before the current)."""
+    from podbay.runtime.controllers.common import TEMPLATE_HASH  # noqa: PLC0415
+    from podbay.runtime.controllers.deployment import REVISION  # noqa: PLC0415
+
+    obj = _find(manager, "Deployment", namespace, name)
+    sets = {int((rs["metadata"].get("annotations") or {}).get(REVISION, "0")): rs
+            for rs in manager.objects.owned_by(obj["metadata"]["uid"], "ReplicaSet")}
+    current = max(sets, default=0)
+    wanted = revision or max((r for r in sets if r < current), default=0)
+    if wanted not in sets:
+        raise protocol.RequestError(f"unable to find specified revision {wanted} in history" if revision else
+                                    "no rollout history found for deployment \"" + name + "\"")
+    template = json.loads(json.dumps(sets[wanted]["spec"]["template"]))
+    template["metadata"]["labels"].pop(TEMPLATE_HASH, None)
+    if template == obj["spec"]["template"]:
+        return {"skipped": True, "revision": wanted}
+    obj["spec"]["template"] = template
+    manager.objects.update(obj, bump=True)
+    manager.wake.set()
+    return {"skipped": False, "revision": wanted}
+
+
+def rollout_restart(manager: ControllerManager, namespace: str, name: str, now: str) -> dict[str, Any]:
+    """kubectl's restart: a new annotation on the pod template, so every pod is replaced by a rollout."""
+    obj = _find(manager, "Deployment", namespace, name)
+    metadata = obj["spec"]["template"].setdefault("metadata", {})
+    metadata.setdefault("annotations", {})["kubectl.kubernetes.io/restartedAt"] = now
+    manager.objects.update(obj, bump=True)
+    manager.wake.set()
+    return {}
+
+
 def handle(manager: ControllerManager, request: dict[str, Any]) -> dict[str, Any] | None:
     """The answer to an object request, or None when ``request`` is not one."""
     op = request.get("op")
@@ -118,6 +147,12 @@ def handle(manager: ControllerManager, request: dict[str, Any]) -> dict[str, Any
         if op == "delete-object":
             return delete(manager, str(request["kind"]), str(request.get("namespace") or "default"),
                           str(request["name"]), str(request.get("cascade") or "background"))
+        if op == "rollout-undo":
+            return rollout_undo(manager, str(request.get("namespace") or "default"), str(request["name"]),
+                                int(request.get("revision") or 0))
+        if op == "rollout-restart":
+            return rollout_restart(manager, str(request.get("namespace") or "default"), str(request["name"]),
+                                   str(request["now"]))
         if op == "scale":
             return scale(manager, str(request["kind"]), str(request.get("namespace") or "default"),
                          str(request["name"]), int(request["replicas"]))

@@ -75,8 +75,9 @@ def decode(objects: list[dict[str, Any]], what: str = "the pod") -> tuple[Pod, P
 
 
 class Supervisor:
-    def __init__(self, paths: Paths, rootfs_mode: str = "overlay") -> None:
+    def __init__(self, paths: Paths, rootfs_mode: str = "overlay", *, foreground: bool = False) -> None:
         self.paths, self.rootfs_mode = paths, rootfs_mode
+        self.foreground = foreground  # `podbay kubelet`: its log on stderr too, and no idle exit
         self.folder = protocol.folder(paths)
         self.store = StateStore(paths.run_dir / "state.db")
         self.pump = LogPump()
@@ -98,7 +99,10 @@ class Supervisor:
         self.controllers = ControllerManager(self)
 
     def log(self, text: str) -> None:
-        self.log_file.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {text}\n")
+        line = f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {text}\n"
+        self.log_file.write(line)
+        if self.foreground:
+            sys.stderr.write(line)
 
     # --- what the workers call ---------------------------------------------------------------
 
@@ -319,11 +323,16 @@ class Supervisor:
 
     # --- the server --------------------------------------------------------------------------
 
-    def serve(self, ready_fd: int) -> int:
+    def serve(self, ready_fd: int, manifests: Path | None = None) -> int:
         set_child_subreaper()
         self.pump.start()
         self.adopt_all()
         self.controllers.start()
+        if manifests is not None:
+            from podbay.runtime.controllers.static import StaticPods  # noqa: PLC0415
+
+            StaticPods(self, manifests).start()
+            self.log(f"static pods from {manifests}")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         path = protocol.socket_path(self.paths)
         with contextlib.suppress(FileNotFoundError):
@@ -342,7 +351,7 @@ class Supervisor:
             except TimeoutError:
                 with self.lock:
                     if not self.workers and time.monotonic() - self.idle_since > idle and \
-                            not self.controllers.busy():
+                            not self.foreground and not self.controllers.busy():
                         break
                 continue
             with self.lock:
@@ -374,11 +383,32 @@ class Supervisor:
                 protocol.send(conn, reply)
 
 
+def _take_over(paths: Paths, lock: Any) -> bool:
+    """`podbay kubelet` where a detached supervisor serves (a command started one): it is asked to stop
+    (its pods keep running) and the agent adopts them."""
+    lock.seek(0)
+    pid = lock.read().strip()
+    print(f"podbay kubelet: taking over from the supervisor {pid} (its pods keep running)", file=sys.stderr)
+    with contextlib.suppress(protocol.SupervisorError, protocol.RequestError):  # (on its way out already)
+        protocol.call(paths, {"op": "stop"}, start=False)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            time.sleep(0.1)
+    print(f"podbay kubelet: the supervisor {pid} did not stop within 30 s", file=sys.stderr)
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="podbay-supervisor")
     parser.add_argument("--data", required=True)
     parser.add_argument("--run", required=True)
     parser.add_argument("--ready-fd", type=int, default=-1)
+    parser.add_argument("--manifests", default="", help="`podbay kubelet`: the static pods' folder")
+    parser.add_argument("--foreground", action="store_true", help="`podbay kubelet`: log to stderr, never idle out")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     paths = Paths(Path(args.data), Path(args.run))
     folder = protocol.folder(paths)
@@ -387,15 +417,18 @@ def main(argv: list[str] | None = None) -> int:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            return 0  # another supervisor serves this store
+            if not args.foreground:
+                return 0  # another supervisor serves this store
+            if not _take_over(paths, lock):
+                return 1
         lock.truncate(0)
         lock.write(f"{os.getpid()}\n")
         lock.flush()
-        supervisor = Supervisor(paths)
+        supervisor = Supervisor(paths, foreground=args.foreground)
         signal.signal(signal.SIGTERM, lambda *_: supervisor.stopping.set())  # pods keep running, as the kubelet's
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, (lambda *_: supervisor.stopping.set()) if args.foreground else signal.SIG_IGN)
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
-        return supervisor.serve(args.ready_fd)
+        return supervisor.serve(args.ready_fd, Path(args.manifests) if args.manifests else None)
 
 
 if __name__ == "__main__":

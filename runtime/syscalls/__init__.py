@@ -207,6 +207,7 @@ def open_beneath(dir_fd: int, path: str, flags: int = O_PATH | os.O_CLOEXEC) -> 
 
 # inotify(7): cgroup v2 files such as memory.events signal "modified" when a counter changes.
 IN_MODIFY = 0x2
+IN_CLOSE_WRITE, IN_MOVED_FROM, IN_MOVED_TO, IN_CREATE, IN_DELETE = 0x8, 0x40, 0x80, 0x100, 0x200
 IN_NONBLOCK = os.O_NONBLOCK
 IN_CLOEXEC = os.O_CLOEXEC
 

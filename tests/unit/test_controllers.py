@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from podbay.runtime.controllers import deployment, replicaset
+from podbay.runtime.controllers import deployment, job, replicaset, statefulset
 from podbay.runtime.controllers.common import SUFFIX_ALPHABET, PodView, int_or_percent, matches, template_hash
 
 
@@ -174,3 +174,119 @@ def test_history_beyond_the_limit_is_deleted() -> None:
         obj["spec"]["revisionHistoryLimit"] = 2
         roll(node, obj)
     assert len(node.sets) == 3  # the current one and two old ones
+
+
+# --- Job -------------------------------------------------------------------------------------------------
+
+
+def job_object(**spec: Any) -> dict[str, Any]:
+    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "work", "namespace": "default",
+                                                                   "uid": "j1", "generation": 1},
+            "spec": {"template": {"spec": {"restartPolicy": "Never",
+                                           "containers": [{"name": "c", "image": "busybox:1.36"}]}}, **spec}}
+
+
+def ended(name: str, phase: str, at: float = 0.0, index: int | None = None) -> PodView:
+    view = pod_view(name, ready=False, phase=phase)
+    view.finished = at
+    if index is not None:
+        view.annotations = {job.INDEX: str(index)}
+    return view
+
+
+def test_a_job_runs_parallelism_pods_until_completions_succeed() -> None:
+    obj = job_object(completions=3, parallelism=2)
+    plan = job.reconcile(obj, [], now=0)
+    assert len(plan.create) == 2 and plan.create[0]["metadata"]["labels"]["job-name"] == "work"
+    plan = job.reconcile(obj, [ended("a", "Succeeded"), ended("b", "Succeeded"), pod_view("c")], now=5)
+    assert not plan.create  # one left to complete, and one runs
+    obj["status"] = plan.status
+    plan = job.reconcile(obj, [ended("a", "Succeeded"), ended("b", "Succeeded"), ended("c", "Succeeded")], now=9)
+    assert [c["type"] for c in plan.status["conditions"]] == ["SuccessCriteriaMet", "Complete"]
+    assert plan.status["succeeded"] == 3 and "completionTime" in plan.status
+
+
+def test_a_job_fails_past_its_backoff_limit_with_backoff_between_pods(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PODBAY_BACKOFF_BASE", "10")
+    obj = job_object(backoffLimit=1)
+    plan = job.reconcile(obj, [ended("a", "Failed", at=100)], now=105)
+    assert not plan.create  # the backoff: 10 s after the first failure
+    assert len(job.reconcile(obj, [ended("a", "Failed", at=100)], now=111).create) == 1
+    plan = job.reconcile(obj, [ended("a", "Failed", 100), ended("b", "Failed", 120), pod_view("c")], now=130)
+    assert plan.status["conditions"][-1]["reason"] == "BackoffLimitExceeded" and plan.delete == ["c"]
+
+
+def test_an_indexed_job_runs_each_index_once_with_its_env() -> None:
+    obj = job_object(completions=3, parallelism=3, completionMode="Indexed")
+    plan = job.reconcile(obj, [ended("work-0-x", "Succeeded", index=0)], now=0)
+    indexes = sorted(p["metadata"]["annotations"][job.INDEX] for p in plan.create)
+    assert indexes == ["1", "2"] and plan.create[0]["metadata"]["name"].startswith("work-1-")
+    env = plan.create[0]["spec"]["containers"][0]["env"]
+    assert env == [{"name": "JOB_COMPLETION_INDEX", "valueFrom": {
+        "fieldRef": {"fieldPath": f"metadata.annotations['{job.INDEX}']"}}}]
+    assert job.index_ranges({0, 1, 2, 4, 6, 7}) == "0-2,4,6-7"
+
+
+def test_active_deadline_and_ttl() -> None:
+    obj = job_object(activeDeadlineSeconds=5, ttlSecondsAfterFinished=10)
+    obj["status"] = {"startTime": "1970-01-01T00:00:00Z"}
+    plan = job.reconcile(obj, [pod_view("a")], now=6)
+    assert plan.status["conditions"][-1]["reason"] == "DeadlineExceeded" and plan.delete == ["a"]
+    obj["status"] = plan.status
+    assert not job.reconcile(obj, [], now=15).delete_job
+    assert job.reconcile(obj, [], now=17).delete_job
+
+
+# --- StatefulSet and DaemonSet ------------------------------------------------------------------------------
+
+
+def sts_object(replicas: int = 3, **spec: Any) -> dict[str, Any]:
+    obj = rs_object(replicas)
+    obj["kind"], obj["metadata"]["uid"] = "StatefulSet", "s1"
+    obj["spec"].update({"serviceName": "web", "volumeClaimTemplates": [{"metadata": {"name": "data"}}], **spec})
+    return obj
+
+
+def labelled(name: str, revision: str, ready: bool = True) -> PodView:
+    view = pod_view(name, ready=ready, phase="Running" if ready else "Pending")
+    view.labels = {statefulset.REVISION_HASH: revision}
+    return view
+
+
+def test_a_statefulset_creates_its_pods_in_order_with_stable_names_and_claims() -> None:
+    obj = sts_object()
+    revision = template_hash(obj["spec"]["template"])
+    plan = statefulset.reconcile_statefulset(obj, [])
+    assert [p["metadata"]["name"] for p in plan.create] == ["web-0"]
+    pod = plan.create[0]
+    assert pod["spec"]["hostname"] == "web-0" and pod["spec"]["subdomain"] == "web"
+    assert pod["spec"]["volumes"] == [{"name": "data", "persistentVolumeClaim": {"claimName": "data-web-0"}}]
+    assert not statefulset.reconcile_statefulset(obj, [labelled("web-0", revision, ready=False)]).create
+    plan = statefulset.reconcile_statefulset(obj, [labelled("web-0", revision)])
+    assert [p["metadata"]["name"] for p in plan.create] == ["web-1"]
+    parallel = statefulset.reconcile_statefulset(sts_object(podManagementPolicy="Parallel"), [])
+    assert [p["metadata"]["name"] for p in parallel.create] == ["web-0", "web-1", "web-2"]
+
+
+def test_a_statefulset_scales_down_and_updates_from_the_highest_ordinal() -> None:
+    obj = sts_object(1)
+    revision = template_hash(obj["spec"]["template"])
+    pods = [labelled(f"web-{i}", revision) for i in range(3)]
+    assert statefulset.reconcile_statefulset(obj, pods).delete == ["web-2"]
+    obj = sts_object(3, updateStrategy={"type": "RollingUpdate", "rollingUpdate": {"partition": 1}})
+    old = [labelled(f"web-{i}", "old") for i in range(3)]
+    assert statefulset.reconcile_statefulset(obj, old).delete == ["web-2"]
+    assert statefulset.reconcile_statefulset(obj, old[:2] + [labelled("web-2", template_hash(
+        obj["spec"]["template"]))]).delete == ["web-1"]
+    assert statefulset.reconcile_statefulset(obj, [old[0]] + [labelled(f"web-{i}", template_hash(
+        obj["spec"]["template"])) for i in (1, 2)]).delete == []  # below the partition: left alone
+
+
+def test_a_daemonset_runs_one_pod_and_replaces_it_on_a_new_template() -> None:
+    obj = rs_object()
+    obj["kind"] = "DaemonSet"
+    plan = statefulset.reconcile_daemonset(obj, [])
+    assert len(plan.create) == 1 and plan.create[0]["metadata"]["name"].startswith("web-")
+    current = labelled("web-abcde", template_hash(obj["spec"]["template"]))
+    assert statefulset.reconcile_daemonset(obj, [current]).delete == []
+    assert statefulset.reconcile_daemonset(obj, [labelled("web-old", "x")]).delete == ["web-old"]
