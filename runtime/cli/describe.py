@@ -128,7 +128,7 @@ def _volume(out: Lines, volume: dict[str, Any]) -> None:
             _field(out, 4, key[0].upper() + key[1:], value, 12)
 
 
-def _events(out: Lines, events: list[Event]) -> None:
+def event_lines(out: Lines, events: list[Event], source: str = "kubelet") -> None:
     if not events:
         out.append("Events:                      <none>")
         return
@@ -139,7 +139,7 @@ def _events(out: Lines, events: list[Event]) -> None:
         age = human_duration(now - event.last)
         if event.count > 1:
             age = f"{age} (x{event.count} over {human_duration(now - event.first)})"
-        rows.append([f"  {event.type}", event.reason, age, "kubelet", event.message])
+        rows.append([f"  {event.type}", event.reason, age, source, event.message])
     out.append(table(rows))
 
 
@@ -187,7 +187,7 @@ def describe(record: PodRecord, events: list[Event]) -> str:
     _field(out, 0, "QoS Class", status.get("qosClass", ""), 28)
     _field(out, 0, "Node-Selectors", _pairs(spec.get("nodeSelector", {}))[0], 28)
     _field(out, 0, "Tolerations", "<none>", 28)
-    _events(out, events)
+    event_lines(out, events)
     return "\n".join(out)
 
 

@@ -109,9 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     scale.add_argument("--replicas", type=int, required=True)
     _namespace(scale)
 
-    describe = commands.add_parser("describe", help="show a pod in detail, with its events")
-    describe.add_argument("kind", metavar="pod", choices=POD_KINDS)
-    describe.add_argument("names", nargs="+", metavar="NAME")
+    describe = commands.add_parser("describe", help="show a pod or a workload in detail, with its events")
+    describe.add_argument("kind", metavar="KIND", help="pod, deployment, replicaset, job ... (KIND/NAME works too)")
+    describe.add_argument("names", nargs="*", metavar="NAME")
     _namespace(describe)
 
     inspect = commands.add_parser("inspect", help="a pod's runtime detail: processes, namespaces, security")
@@ -333,7 +333,7 @@ def run(argv: Sequence[str]) -> int:
         from podbay.runtime.cli.kubelet import kubelet_command  # noqa: PLC0415
 
         return kubelet_command(_paths(args), args.manifests)
-    if args.command in ("apply", "scale", "rollout") or (args.command in ("get", "delete") and
+    if args.command in ("apply", "scale", "rollout") or (args.command in ("get", "delete", "describe") and
                                                args.kind.partition("/")[0] not in POD_KINDS):
         return _workloads(args)
     if args.command in ("get", "describe", "delete", "restart", "logs", "inspect", "supervisor"):
@@ -372,13 +372,15 @@ def _workloads(args: argparse.Namespace) -> int:
     if args.command == "get":
         return workloads.get_objects(paths, alias, names, args.namespace, all_namespaces=args.all_namespaces,
                                      output=args.output)
+    if args.command == "describe":
+        return workloads.describe_objects(paths, alias, names, args.namespace)
     return workloads.delete_objects(paths, alias, names, None if args.all_namespaces else args.namespace,
                                     args.cascade, everything=args.all)
 
 
 def _pods(args: argparse.Namespace) -> int:
     paths = _paths(args)
-    if args.command in ("get", "delete") and "/" in args.kind:  # pod/NAME
+    if args.command in ("get", "delete", "describe") and "/" in args.kind:  # pod/NAME
         args.names = [args.kind.partition("/")[2], *args.names]
     if args.command == "get":
         from podbay.runtime.cli.pods import get_pods  # noqa: PLC0415

@@ -310,3 +310,71 @@ def _status(store: Any, namespace: str, name: str, timeout: float) -> int:
         if time.monotonic() > deadline:
             return _err("timed out waiting for the condition")
         time.sleep(0.5)
+
+
+# --- describe -------------------------------------------------------------------------------------------
+
+
+def _selector(spec: dict[str, Any]) -> str:
+    selector = spec.get("selector") or {}
+    parts = [f"{k}={v}" for k, v in (selector.get("matchLabels") or {}).items()]
+    parts += [f"{e['key']} {e['operator'].lower()} ({','.join(e.get('values') or [])})"
+              for e in selector.get("matchExpressions") or []]
+    return ",".join(parts) or "<none>"
+
+
+def _counts(kind: str, spec: dict[str, Any], status: dict[str, Any]) -> list[tuple[str, str]]:
+    if kind == "Deployment":
+        rolling = (spec.get("strategy") or {}).get("rollingUpdate") or {}
+        return [("Replicas", f"{spec.get('replicas', 1)} desired | {status.get('updatedReplicas', 0)} updated | "
+                             f"{status.get('replicas', 0)} total | {status.get('availableReplicas', 0)} available | "
+                             f"{status.get('unavailableReplicas', 0)} unavailable"),
+                ("StrategyType", (spec.get("strategy") or {}).get("type", "RollingUpdate")),
+                ("MinReadySeconds", str(spec.get("minReadySeconds", 0))),
+                ("RollingUpdateStrategy", f"{rolling.get('maxUnavailable', '25%')} max unavailable, "
+                                          f"{rolling.get('maxSurge', '25%')} max surge")]
+    if kind == "Job":
+        return [("Parallelism", str(spec.get("parallelism", 1))), ("Completions", str(spec.get("completions", 1))),
+                ("Completion Mode", spec.get("completionMode", "NonIndexed")),
+                ("Start Time", status.get("startTime", "")),
+                ("Pods Statuses", f"{status.get('active', 0)} Active ({status.get('ready', 0)} Ready) / "
+                                  f"{status.get('succeeded', 0)} Succeeded / {status.get('failed', 0)} Failed")]
+    if kind == "DaemonSet":
+        return [("Desired Number of Nodes Scheduled", str(status.get("desiredNumberScheduled", 1))),
+                ("Number of Nodes Scheduled with Up-to-date Pods", str(status.get("updatedNumberScheduled", 0))),
+                ("Number of Nodes Scheduled with Available Pods", str(status.get("numberAvailable", 0)))]
+    return [("Replicas", f"{status.get('replicas', 0)} current / {spec.get('replicas', 1)} desired"),
+            ("Pods Status", f"{status.get('readyReplicas', 0)} Ready")]
+
+
+def describe_objects(paths: Paths, alias: str, names: list[str], namespace: str) -> int:
+    from podbay.runtime.cli.describe import event_lines  # noqa: PLC0415
+    from podbay.runtime.controllers.objects import LAST_APPLIED  # noqa: PLC0415
+    from podbay.runtime.state.store import StateStore  # noqa: PLC0415
+
+    kind, plural, group = KINDS[alias]
+    store = _store(paths)
+    found = [o for o in store.select(kind, namespace) if not names or o["metadata"]["name"] in names]
+    for name in set(names) - {o["metadata"]["name"] for o in found}:
+        print(f'Error from server (NotFound): {plural}{"." + group if group else ""} "{name}" not found',
+              file=sys.stderr)
+    state = StateStore(paths.run_dir / "state.db")
+    for obj in found:
+        meta, spec, status = obj["metadata"], obj.get("spec") or {}, obj.get("status") or {}
+        annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k != LAST_APPLIED}
+        fields = [("Name", meta["name"]), ("Namespace", meta["namespace"]),
+                  ("CreationTimestamp", meta.get("creationTimestamp", "")),
+                  ("Labels", ",".join(f"{k}={v}" for k, v in (meta.get("labels") or {}).items()) or "<none>"),
+                  ("Annotations", ",".join(f"{k}: {v}" for k, v in annotations.items()) or "<none>"),
+                  ("Selector", _selector(spec))] + _counts(kind, spec, status)
+        width = max(len(label) for label, _ in fields) + 2
+        out = [f"{label + ':':<{width}}{value}" for label, value in fields]
+        conditions = status.get("conditions") or []
+        if conditions:
+            out.append("Conditions:")
+            out.append(table([["  Type", "Status", "Reason"], ["  ----", "------", "------"]] +
+                             [[f"  {c['type']}", c["status"], c.get("reason", "")] for c in conditions]))
+        event_lines(out, state.events(meta["uid"]), source=f"{kind.lower()}-controller")
+        print("\n".join(out))
+        print()
+    return 0 if len(found) >= len(set(names)) else 1

@@ -26,9 +26,9 @@ def template(script: str) -> dict[str, Any]:
 
 
 def workload(kind: str, replicas: int, script: str = "sleep 3600", **spec: Any) -> dict[str, Any]:
+    counted = {} if kind == "DaemonSet" else {"replicas": replicas}
     return {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": "web"},
-            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "web"}}, "template": template(script),
-                     **spec}}
+            "spec": {**counted, "selector": {"matchLabels": {"app": "web"}}, "template": template(script), **spec}}
 
 
 def apply(podbay: Podbay, obj: dict[str, Any]) -> str:
@@ -217,3 +217,70 @@ def test_static_pods_follow_their_files_and_survive_the_agent(root_only_podbay: 
             agent.terminate()
             agent.wait(timeout=30)
         log.close()
+
+
+# --- Jobs, StatefulSets, DaemonSets -------------------------------------------------------------------------
+
+
+def job(name: str, script: str, **spec: Any) -> dict[str, Any]:
+    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name},
+            "spec": {"template": {"spec": {"restartPolicy": "Never", "terminationGracePeriodSeconds": 1,
+                                           "containers": [{"name": "main", "image": IMAGE, "imagePullPolicy": "Never",
+                                                           "command": ["sh", "-c", script]}]}}, **spec}}
+
+
+def job_condition(podbay: Podbay, name: str) -> str:
+    conditions = get(podbay, "job", name).get("status", {}).get("conditions") or []
+    return next((c["reason"] for c in conditions if c["type"] in ("Complete", "Failed")), "")
+
+
+def test_an_indexed_job_completes_each_index(root_only_podbay: Podbay) -> None:
+    podbay = root_only_podbay
+    apply(podbay, job("indexed", "echo index $JOB_COMPLETION_INDEX", completions=3, parallelism=2,
+                      completionMode="Indexed"))
+    wait("complete", lambda: job_condition(podbay, "indexed") == "CompletionsReached", timeout=90)
+    outputs = sorted(podbay.cli("logs", p["metadata"]["name"]).stdout.strip() for p in pods(podbay))
+    assert outputs == ["index 0", "index 1", "index 2"]
+    status = get(podbay, "job", "indexed")["status"]
+    assert status["succeeded"] == 3 and status["completedIndexes"] == "0-2"
+    line = podbay.cli("get", "jobs").stdout.splitlines()[1].split()
+    assert line[:3] == ["indexed", "Complete", "3/3"]
+
+
+def test_a_failing_job_stops_at_its_backoff_limit(root_only_podbay: Podbay) -> None:
+    podbay = root_only_podbay
+    apply(podbay, job("failing", "exit 3", backoffLimit=2))
+    wait("failed", lambda: job_condition(podbay, "failing") == "BackoffLimitExceeded", timeout=90)
+    assert len(pods(podbay)) == 3  # the first try and two retries, after the Job's backoff
+    described = podbay.cli("describe", "job", "failing").stdout
+    assert "BackoffLimitExceeded" in described and "SuccessfulCreate" in described
+
+
+def test_a_statefulset_starts_in_order_and_keeps_its_storage(root_only_podbay: Podbay) -> None:
+    podbay = root_only_podbay
+    sts = workload("StatefulSet", 3, "echo $(hostname) >> /data/boots; sleep 3600", serviceName="web",
+                   volumeClaimTemplates=[{"metadata": {"name": "data"},
+                                          "spec": {"accessModes": ["ReadWriteOnce"],
+                                                   "resources": {"requests": {"storage": "1Mi"}}}}])
+    sts["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] = [{"name": "data", "mountPath": "/data"}]
+    apply(podbay, sts)
+    wait("3 ready", lambda: len(running_ready(podbay)) == 3, timeout=90)
+    started = sorted((p["status"]["startTime"], p["metadata"]["name"]) for p in pods(podbay))
+    assert [name for _, name in started] == ["web-0", "web-1", "web-2"]
+    assert podbay.cli("exec", "web-1", "--", "hostname").stdout.strip() == "web-1"
+    assert podbay.cli("delete", "pod", "web-1", "--grace-period", "0").returncode == 0
+    wait("web-1 back", lambda: len(running_ready(podbay)) == 3 and
+         podbay.cli("exec", "web-1", "--", "cat", "/data/boots").stdout.split() == ["web-1", "web-1"])
+    assert podbay.cli("scale", "sts/web", "--replicas", "1").returncode == 0
+    wait("scaled down from the top", lambda: [p["metadata"]["name"] for p in pods(podbay)] == ["web-0"], timeout=60)
+
+
+def test_a_daemonset_runs_one_pod_and_replaces_it_on_change(root_only_podbay: Podbay) -> None:
+    podbay = root_only_podbay
+    apply(podbay, workload("DaemonSet", 1, "echo v1; sleep 3600"))
+    wait("one ready", lambda: len(running_ready(podbay)) == 1)
+    first = pods(podbay)[0]["metadata"]["name"]
+    apply(podbay, workload("DaemonSet", 1, "echo v2; sleep 3600"))
+    wait("replaced", lambda: [p["metadata"]["name"] for p in running_ready(podbay)] not in ([], [first]) and
+         len(pods(podbay)) == 1)
+    assert podbay.cli("logs", pods(podbay)[0]["metadata"]["name"]).stdout.strip() == "v2"
