@@ -54,6 +54,7 @@ class ControllerManager:
         self.objects = ObjectStore(supervisor.paths.data_dir / "objects.db")
         self.wake = threading.Event()
         self.deleting: set[str] = set()  # uids of pods we are deleting
+        self.had_workloads = True  # (a first sync collects what a killed supervisor left)
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self.run, name="controllers", daemon=True)
 
@@ -74,6 +75,9 @@ class ControllerManager:
             self.wake.clear()
 
     def sync_all(self) -> None:
+        busy = self.busy()
+        if not busy and not self.had_workloads:  # nothing to do: no reading every pod each second
+            return
         for obj in self.objects.select("Deployment"):
             self.sync_deployment(obj, self.supervisor.store.pods())
         pods = self.supervisor.store.pods()
@@ -92,7 +96,8 @@ class ControllerManager:
             if plan.delete_job:
                 self.objects.delete(obj["metadata"]["uid"])  # its pods: the garbage collector's
                 self.event(obj, "Normal", "Deleted", "Job deleted: its ttlSecondsAfterFinished ran out")
-        self.collect_garbage(self.supervisor.store.pods())
+        collected = self.collect_garbage(self.supervisor.store.pods())
+        self.had_workloads = busy or collected  # rounds go on while the last one's garbage is collected
 
     # --- pods ---------------------------------------------------------------------------------------
 
@@ -189,16 +194,22 @@ class ControllerManager:
 
     # --- garbage collection ------------------------------------------------------------------------
 
-    def collect_garbage(self, pods: list[PodRecord]) -> None:
+    def collect_garbage(self, pods: list[PodRecord]) -> bool:
+        """Objects and pods whose controller is gone are deleted; True when there was any."""
         everything = self.objects.select()
         alive = {obj["metadata"]["uid"] for obj in everything}
+        found = False
         for obj in everything:
             owner = controller_uid(obj)
             if owner and owner not in alive:
                 self.objects.delete(obj["metadata"]["uid"])
                 self.wake.set()
+                found = True
         for record in pods:
             owner = controller_uid(record.manifest)
-            if owner and owner not in alive and not record.runtime.get("deleting") and \
+            if owner and owner not in alive and \
                     (record.manifest.get("metadata") or {}).get("ownerReferences", [{}])[0].get("kind") in WORKLOADS:
-                self.delete_pod(None, record.namespace, record.name, record.uid)
+                found = True
+                if not record.runtime.get("deleting"):
+                    self.delete_pod(None, record.namespace, record.name, record.uid)
+        return found
