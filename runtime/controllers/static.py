@@ -61,9 +61,12 @@ def desired(folder: Path, node: str) -> tuple[dict[str, tuple[dict[str, Any], li
             continue
         objects = [doc.obj for doc in result.documents if doc.obj is not None]
         others = [encode(o) for o in objects if not isinstance(o, Pod)]
+        for other in others:
+            (other.get("metadata") or {}).pop("uid", None)
         for pod in (o for o in objects if isinstance(o, Pod)):
             manifest = encode(pod)
             meta = manifest["metadata"]
+            meta.pop("uid", None)  # the loader's fresh one: the hash must depend on the file alone
             name = f"{meta['name']}-{node}"
             digest = hashlib.sha256(repr((str(path), manifest, others)).encode()).hexdigest()[:32]
             meta.update({"name": name, "uid": str(uuid.UUID(digest))})

@@ -31,6 +31,7 @@ from podbay.runtime.cgroups.oomwatch import OomWatcher
 from podbay.runtime.cgroups.pod import host_cgroups
 from podbay.runtime.controllers import requests as object_requests
 from podbay.runtime.controllers.manager import ControllerManager
+from podbay.runtime.idmap import default_mapping
 from podbay.runtime.images.policy import ImageManager
 from podbay.runtime.images.store import ImageStore
 from podbay.runtime.network import links
@@ -38,6 +39,7 @@ from podbay.runtime.network.podsockets import RootlessSockets
 from podbay.runtime.paths import Paths
 from podbay.runtime.pod.config import PodObjects
 from podbay.runtime.process.liveness import start_time
+from podbay.runtime.process.userns import UsernsError, remove_tree
 from podbay.runtime.spec.loader import load_text
 from podbay.runtime.spec.pod import Pod, meta_of, spec_of
 from podbay.runtime.spec.schema import encode
@@ -304,11 +306,17 @@ class Supervisor:
         return {"uid": record.uid}
 
     def adopt_all(self) -> None:
-        """Resume every pod an earlier supervisor left running (before serving any request)."""
+        """Resume every pod an earlier supervisor left running (before serving any request); start again
+        the ones it had accepted but not yet given a sandbox when it died."""
         workers = []
+        unborn = []
         for record in self.store.pods():  # every descriptor reopened before any worker replaces the keeper
-            if record.uid in self.workers or not record.runtime.get("sandbox") or \
-                    record.status.get("reason") == "NodeRebooted":
+            if record.uid in self.workers or record.status.get("reason") == "NodeRebooted":
+                continue
+            if not record.runtime.get("sandbox"):
+                if record.status.get("phase") == "Pending" and not record.runtime.get("deleting") and \
+                        not record.status.get("containerStatuses"):
+                    unborn.append(record)
                 continue
             worker = adopt.worker_for(self, record, PodWorker)
             if worker is not None:
@@ -320,6 +328,21 @@ class Supervisor:
                 self.pump.add(run.sink)
             worker.start()
             worker.created.wait()
+        for record in unborn:
+            self._start_again(record)
+
+    def _start_again(self, record: PodRecord) -> None:
+        """A pod whose supervisor died while making its sandbox: what it left is removed, and it starts anew."""
+        adopt.remove_folders(self, record)
+        directory = self.paths.data_dir / "pods" / f"{record.namespace}_{record.name}_{record.uid}"
+        with contextlib.suppress(OSError, UsernsError):
+            remove_tree(str(directory), default_mapping(bool(record.manifest.get("spec", {}).get("hostUsers"))))
+        self.store.remove_pod(record.uid)
+        try:
+            self._run({"objects": [record.manifest, *record.runtime.get("objects", [])]})
+            self.log(f"pod {record.namespace}/{record.name}: its supervisor died before it started; started again")
+        except protocol.RequestError as err:
+            self.log(f"pod {record.namespace}/{record.name}: could not start it again: {err}")
 
     # --- the server --------------------------------------------------------------------------
 

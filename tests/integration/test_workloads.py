@@ -79,9 +79,9 @@ def test_a_replicaset_keeps_its_replicas_and_replaces_what_dies(root_only_podbay
     assert podbay.cli("delete", "pod", victim, "--grace-period", "0").returncode == 0
     wait("a replacement", lambda: len(running_ready(podbay)) == 2 and victim not in
          {p["metadata"]["name"] for p in pods(podbay)})
-    rs = podbay.cli("get", "rs").stdout.splitlines()
-    assert rs[0].split() == ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]
-    assert rs[1].split()[:4] == ["web", "2", "2", "2"]
+    wait("the status caught up", lambda: podbay.cli("get", "rs").stdout.splitlines()[1].split()[:4] ==
+         ["web", "2", "2", "2"])
+    assert podbay.cli("get", "rs").stdout.splitlines()[0].split() == ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]
     assert podbay.cli("delete", "rs", "web").returncode == 0
     wait("its pods deleted with it", lambda: pods(podbay) == [])
 

@@ -290,3 +290,30 @@ def test_a_daemonset_runs_one_pod_and_replaces_it_on_a_new_template() -> None:
     current = labelled("web-abcde", template_hash(obj["spec"]["template"]))
     assert statefulset.reconcile_daemonset(obj, [current]).delete == []
     assert statefulset.reconcile_daemonset(obj, [labelled("web-old", "x")]).delete == ["web-old"]
+
+
+def test_static_pod_files_become_named_hashed_pods(tmp_path: Any) -> None:
+    from podbay.runtime.controllers import static  # noqa: PLC0415
+
+    pod = ("apiVersion: v1\nkind: Pod\nmetadata: {name: web}\n"
+           "spec: {containers: [{name: c, image: busybox:1.36}]}\n---\n"
+           "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {a: b}\n")
+    (tmp_path / "web.yaml").write_text(pod)
+    (tmp_path / ".swap.yaml").write_text(pod.replace("web", "hidden"))
+    (tmp_path / "notes.txt").write_text("not a manifest")
+    (tmp_path / "bad.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec: {}\n")
+    (tmp_path / "again.yaml").write_text(pod)
+    pods, problems = static.desired(tmp_path, "node1")
+    assert list(pods) == ["web-node1"]
+    manifest = pods["web-node1"][0]
+    annotations = manifest["metadata"]["annotations"]
+    assert annotations[static.SOURCE] == "file" and annotations[static.FILE_PATH].endswith("again.yaml")
+    assert any("bad.yaml: invalid" in p for p in problems)
+    assert any("web.yaml: pod web-node1 is also defined in" in p for p in problems)
+    uid = manifest["metadata"]["uid"]
+    (tmp_path / "again.yaml").unlink()
+    assert static.desired(tmp_path, "node1")[0]["web-node1"][0]["metadata"]["uid"] != uid  # another file
+    same = static.desired(tmp_path, "node1")[0]["web-node1"][0]["metadata"]["uid"]
+    assert static.desired(tmp_path, "node1")[0]["web-node1"][0]["metadata"]["uid"] == same  # stable
+    (tmp_path / "web.yaml").write_text(pod.replace("busybox:1.36", "busybox:1.37"))
+    assert static.desired(tmp_path, "node1")[0]["web-node1"][0]["metadata"]["uid"] != same  # edited
