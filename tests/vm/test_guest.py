@@ -125,3 +125,55 @@ def test_a_user_outside_any_delegated_cgroup_gets_a_systemd_user_scope(probe_ima
         podbay.cleanup_pods()
         shutil.rmtree(home, ignore_errors=True)
     assert not group.exists()
+
+
+@pytest.mark.root
+@pytest.mark.images
+def test_the_kubelet_as_a_systemd_service_keeps_its_pods_across_restarts(tmp_path: Path, probe_image: Path) -> None:
+    """contrib/systemd/podbay-kubelet.service for real: a static pod from its manifest folder, still the same
+    processes after `systemctl restart` (KillMode=process), deleted with its file."""
+    from podbay.runtime.controllers.static import node_name  # noqa: PLC0415
+
+    repo = Path(__file__).resolve().parents[2]
+    home = tmp_path / "agent"
+    manifests = home / "manifests"
+    manifests.mkdir(parents=True)
+    podbay = Podbay(home, command=[sys.executable, "-m", "podbay.runtime.cli.main"])
+    unit = Path("/etc/systemd/system/podbay-kubelet-test.service")
+    text = (repo / "contrib" / "systemd" / "podbay-kubelet.service").read_text()
+    text = text.replace("ExecStart=podbay kubelet --manifests /etc/podbay/manifests",
+                        f"Environment=PODBAY_DATA_DIR={podbay.data_dir} PODBAY_RUN_DIR={podbay.run_dir} "
+                        f"PODBAY_FILE_CHECK_FREQUENCY=2 PYTHONPATH={os.environ.get('PYTHONPATH', '')}\n"
+                        f"ExecStart={sys.executable} -m podbay.runtime.cli.main kubelet --manifests {manifests}")
+    assert "ExecStart=" + sys.executable in text, "the unit's ExecStart line changed: update this test"
+    unit.write_text(text)
+    name = f"static-{node_name()}"
+    try:
+        assert podbay.cli("image", "load", str(probe_image)).returncode == 0
+        subprocess.run(["systemctl", "daemon-reload"], check=True)
+        subprocess.run(["systemctl", "start", unit.name], check=True)
+        (manifests / "static.yaml").write_text(
+            '{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "static"}, "spec": {'
+            '"terminationGracePeriodSeconds": 1, "containers": [{"name": "main", "image": "localhost/probe:latest",'
+            ' "imagePullPolicy": "Never", "command": ["sleep", "3600"]}]}}')
+        first = podbay.wait_pod(name, lambda p: p.get("status", {}).get("phase") == "Running", timeout=120,
+                                what="Running")
+        started = first["status"]["containerStatuses"][0]["state"]["running"]["startedAt"]
+        subprocess.run(["systemctl", "restart", unit.name], check=True)
+        active = subprocess.run(["systemctl", "is-active", unit.name], capture_output=True, text=True,
+                                check=False).stdout
+        assert active.strip() == "active"
+        again = podbay.wait_pod(name, lambda p: p.get("status", {}).get("phase") == "Running", what="Running")
+        assert again["metadata"]["uid"] == first["metadata"]["uid"]
+        assert again["status"]["containerStatuses"][0]["state"]["running"]["startedAt"] == started
+        assert again["status"]["containerStatuses"][0]["restartCount"] == 0
+        (manifests / "static.yaml").unlink()
+        podbay.wait_pod(name, lambda p: p == {}, timeout=60, what="deleted with its file")
+    finally:
+        for path in manifests.iterdir():
+            path.unlink()
+        subprocess.run(["systemctl", "stop", unit.name], check=False)
+        unit.unlink()
+        subprocess.run(["systemctl", "daemon-reload"], check=False)
+        podbay.cleanup_pods()
+    assert podbay.containers_left() == []
