@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
@@ -169,7 +170,7 @@ class Podbay:
                 except subprocess.TimeoutExpired:
                     runner.kill()
                     runner.communicate()
-        if (self.data_dir / "objects.db").exists():  # workloads first, or their controllers bring pods back
+        if self.has_workloads():  # workloads first, or their controllers bring pods back
             for kind in ("deployments", "replicasets", "jobs", "statefulsets", "daemonsets"):
                 done = self.cli("delete", kind, "--all", "-A")
                 assert done.returncode == 0, done.stderr
@@ -183,6 +184,17 @@ class Podbay:
             pid = json.loads(keeper.read_text()).get("pid", 0)
             assert not pid or not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text(
             ).split(")")[1][:3], f"the descriptor keeper {pid} outlived the supervisor"
+
+    def has_workloads(self) -> bool:
+        """Read straight from the applied-objects store (a podbay command per kind would cost every test)."""
+        import sqlite3  # noqa: PLC0415
+
+        path = self.data_dir / "objects.db"
+        if not path.exists():
+            return False
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as db:
+            return bool(db.execute("SELECT count(*) FROM objects WHERE kind NOT IN ('ConfigMap', 'Secret')")
+                        .fetchone()[0])
 
     def containers_left(self) -> list[str]:
         """Container and pod folders still on disk (none once every run has ended)."""

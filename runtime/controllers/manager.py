@@ -16,7 +16,7 @@ import traceback
 from typing import TYPE_CHECKING, Any
 
 from podbay.runtime.controllers import deployment, job, replicaset, statefulset
-from podbay.runtime.controllers.common import PodView
+from podbay.runtime.controllers.common import PodView, matches, owner_reference
 from podbay.runtime.controllers.objects import ObjectStore, controller_uid
 from podbay.runtime.state.store import PodRecord
 
@@ -103,7 +103,41 @@ class ControllerManager:
 
     def owned_pods(self, owner: dict[str, Any], pods: list[PodRecord]) -> list[PodView]:
         uid = owner["metadata"]["uid"]
+        self.adopt(owner, pods)
         return [pod_view(r, self.deleting) for r in pods if controller_uid(r.manifest) == uid]
+
+    def adopt(self, owner: dict[str, Any], pods: list[PodRecord]) -> None:
+        """Pods without a controller that the owner's selector matches become its own, as upstream's
+        ControllerRefManager adopts them (a StatefulSet only its own ordinals' names; Jobs select by their
+        uid, so nothing is theirs to adopt; static pods belong to the node)."""
+        meta, kind = owner["metadata"], owner["kind"]
+        if kind == "Job":
+            return
+        selector = (owner.get("spec") or {}).get("selector")
+        reference = owner_reference(kind, owner.get("apiVersion", "apps/v1"), meta["name"], meta["uid"])
+        for record in pods:
+            pod_meta = record.manifest.get("metadata") or {}
+            if record.namespace != meta["namespace"] or controller_uid(record.manifest) or \
+                    record.runtime.get("deleting") or record.status.get("phase") in ("Succeeded", "Failed") or \
+                    (pod_meta.get("annotations") or {}).get("kubernetes.io/config.source") == "file" or \
+                    not matches(selector, dict(pod_meta.get("labels") or {})):
+                continue
+            if kind == "StatefulSet" and not (record.name.startswith(meta["name"] + "-") and
+                                              record.name[len(meta["name"]) + 1:].isdigit()):
+                continue
+            pod_meta.setdefault("ownerReferences", []).append(reference)
+            record.manifest["metadata"] = pod_meta
+            self.supervisor.store.update(record.uid, manifest=record.manifest)
+
+    def adopt_replicasets(self, deployment: dict[str, Any]) -> None:
+        """ReplicaSets without a controller (orphaned earlier) that a Deployment's selector matches."""
+        meta = deployment["metadata"]
+        reference = owner_reference("Deployment", "apps/v1", meta["name"], meta["uid"])
+        for rs in self.objects.select("ReplicaSet", meta["namespace"]):
+            if not controller_uid(rs) and matches((deployment.get("spec") or {}).get("selector"),
+                                                  dict(rs["metadata"].get("labels") or {})):
+                rs["metadata"].setdefault("ownerReferences", []).append(reference)
+                self.objects.update(rs)
 
     def config_objects(self, namespace: str) -> list[dict[str, Any]]:
         """The ConfigMaps and Secrets applied in this namespace: what pods made from templates read."""
@@ -160,6 +194,7 @@ class ControllerManager:
             self.objects.set_status(owner["metadata"]["uid"], plan.status)
 
     def sync_deployment(self, obj: dict[str, Any], pods: list[PodRecord]) -> None:
+        self.adopt_replicasets(obj)
         views = []
         for rs in self.objects.owned_by(obj["metadata"]["uid"], "ReplicaSet"):
             owned = [p for p in self.owned_pods(rs, pods) if p.active]

@@ -139,10 +139,18 @@ def test_delete_cascades_or_orphans(root_only_podbay: Podbay) -> None:
     done = podbay.cli("delete", "deploy", "web", "--cascade=orphan")
     assert done.returncode == 0 and "orphaned" in done.stdout
     time.sleep(2)
-    assert len(running_ready(podbay)) == 2  # the pods stay, owned by their ReplicaSet, which stays too
+    kept = {p["metadata"]["name"] for p in running_ready(podbay)}
+    assert len(kept) == 2  # the pods stay, owned by their ReplicaSet, which stays too
     assert len(podbay.cli("get", "rs", "-o", "name").stdout.split()) == 1
-    assert podbay.cli("delete", "rs", "--all").returncode == 0
-    wait("the pods deleted with their ReplicaSet", lambda: pods(podbay) == [])
+    # The same Deployment again adopts its orphaned ReplicaSet (its selector matches): no new pods.
+    apply(podbay, workload("Deployment", 2))
+    uid = get(podbay, "deploy")["metadata"]["uid"]
+    wait("adopted", lambda: [r["metadata"].get("ownerReferences", [{}])[0].get("uid")
+                             for r in json.loads(podbay.cli("get", "rs", "-o", "json").stdout)["items"]] == [uid])
+    time.sleep(2)
+    assert {p["metadata"]["name"] for p in pods(podbay)} == kept
+    assert podbay.cli("delete", "deploy", "web").returncode == 0
+    wait("the pods deleted with their Deployment", lambda: pods(podbay) == [])
 
 
 def test_the_supervisor_killed_mid_rollout_finishes_it_when_it_comes_back(root_only_podbay: Podbay) -> None:
@@ -284,3 +292,27 @@ def test_a_daemonset_runs_one_pod_and_replaces_it_on_change(root_only_podbay: Po
     wait("replaced", lambda: [p["metadata"]["name"] for p in running_ready(podbay)] not in ([], [first]) and
          len(pods(podbay)) == 1)
     assert podbay.cli("logs", pods(podbay)[0]["metadata"]["name"]).stdout.strip() == "v2"
+
+
+def test_rollout_status_history_undo_and_restart(root_only_podbay: Podbay) -> None:
+    podbay = root_only_podbay
+    apply(podbay, workload("Deployment", 2, "echo v1; sleep 3600"))
+    status = podbay.cli("rollout", "status", "deploy/web", "--timeout", "90")
+    assert status.returncode == 0 and status.stdout.splitlines()[-1] == 'deployment "web" successfully rolled out'
+    apply(podbay, workload("Deployment", 2, "echo v2; sleep 3600"))
+    status = podbay.cli("rollout", "status", "deploy/web", "--timeout", "90")
+    assert status.returncode == 0 and "Waiting for deployment" in status.stdout, status.stdout
+    history = podbay.cli("rollout", "history", "deploy/web").stdout.split()
+    assert history[:3] == ["deployment.apps/web", "REVISION", "CHANGE-CAUSE"] and history[3::2] == ["1", "2"]
+    undone = podbay.cli("rollout", "undo", "deploy/web")
+    assert undone.returncode == 0 and "rolled back" in undone.stdout
+    assert podbay.cli("rollout", "status", "deploy/web", "--timeout", "90").returncode == 0
+    assert get(podbay, "deploy")["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "3"
+    wait("v1 again", lambda: {podbay.cli("logs", p["metadata"]["name"]).stdout.strip()
+                              for p in pods(podbay)} == {"v1"})
+    before = {p["metadata"]["name"] for p in pods(podbay)}
+    assert podbay.cli("rollout", "restart", "deploy/web").returncode == 0
+    assert podbay.cli("rollout", "status", "deploy/web", "--timeout", "90").returncode == 0
+    wait("every pod replaced", lambda: not before & {p["metadata"]["name"] for p in pods(podbay)})
+    described = podbay.cli("describe", "deploy", "web").stdout
+    assert "ScalingReplicaSet" in described and "2 desired | 2 updated | 2 total | 2 available" in described
