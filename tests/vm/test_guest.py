@@ -129,13 +129,13 @@ def test_a_user_outside_any_delegated_cgroup_gets_a_systemd_user_scope(probe_ima
 
 @pytest.mark.root
 @pytest.mark.images
-def test_the_kubelet_as_a_systemd_service_keeps_its_pods_across_restarts(tmp_path: Path, probe_image: Path) -> None:
+def test_the_kubelet_as_a_systemd_service_keeps_its_pods_across_restarts(workdir: Path, probe_image: Path) -> None:
     """contrib/systemd/podbay-kubelet.service for real: a static pod from its manifest folder, still the same
     processes after `systemctl restart` (KillMode=process), deleted with its file."""
     from podbay.runtime.controllers.static import node_name  # noqa: PLC0415
 
     repo = Path(__file__).resolve().parents[2]
-    home = tmp_path / "agent"
+    home = workdir / "agent"  # (not tmp_path: pytest's is 0700, and layers unpack in a user namespace)
     manifests = home / "manifests"
     manifests.mkdir(parents=True)
     podbay = Podbay(home, command=[sys.executable, "-m", "podbay.runtime.cli.main"])
