@@ -20,9 +20,10 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from podbay.runtime.state.store import transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -66,16 +67,8 @@ class ObjectStore:
         with self.transaction():
             self.db.execute(SCHEMA)
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self.lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return transaction(self.db, self.lock)
 
     def close(self) -> None:
         self.db.close()

@@ -86,6 +86,19 @@ class Event:
         return self.field_path.partition("{")[2].rstrip("}")
 
 
+@contextlib.contextmanager
+def transaction(db: sqlite3.Connection, lock: threading.RLock) -> Iterator[sqlite3.Connection]:
+    """One writer at a time on a connection its threads share: BEGIN IMMEDIATE, COMMIT, ROLLBACK on error."""
+    with lock:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+
 def _boot_id() -> str:
     try:
         with open(BOOT_ID) as file:
@@ -116,16 +129,8 @@ class StateStore:
     def close(self) -> None:
         self.db.close()
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self.lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return transaction(self.db, self.lock)
 
     def _meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
