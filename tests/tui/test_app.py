@@ -229,10 +229,14 @@ def test_create_validates_as_you_type_and_applies() -> None:
         editor = screen.query_one(TextArea)
         editor.load_text(TEMPLATES["nginx"].replace("image: nginx:1.14.2", "image: nginx:1.14.2\n    bogus: 1")
                          .replace("containerPort: 80", "containerPort: 70000"))
-        await settle(pilot, lambda: "2 error(s)" in str(verdict.render()), "two errors listed")
-        listed = [str(item.query_one(Static).render()) for item in screen.query_one(ListView).children]
-        assert any("spec.containers[0].ports[0].containerPort" in text and "line 13" in text for text in listed)
-        assert any("bogus" in text for text in listed)
+        await settle(pilot, lambda: "2 error(s)" in str(verdict.render()), "two errors in the verdict")
+
+        def listed() -> list[str]:  # the list's items mount after the verdict is drawn
+            return [str(text.render()) for text in screen.query_one(ListView).query(Static)]
+
+        await settle(pilot, lambda: len(listed()) == 2, "two errors listed")
+        assert any("spec.containers[0].ports[0].containerPort" in text and "line 13" in text for text in listed())
+        assert any("bogus" in text for text in listed())
         await pilot.press("ctrl+s")
         await pilot.pause(0.2)
         assert runtime.created == []  # refused while invalid
