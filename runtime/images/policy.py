@@ -68,9 +68,11 @@ class ImageManager:
     backoff: ImageBackoff = field(default_factory=ImageBackoff.from_environment)
     pull_lock: threading.Lock = field(default_factory=threading.Lock)  # the kubelet's serial image pulls
 
-    def ensure(self, image: str, policy: str, key: str, event: Event,
-               secrets: list[tuple[str, dict[str, Any]]] | None = None) -> ImageRecord:
-        """The image's record, pulled if the policy says so; ImageError when the container must wait."""
+    def ensure(self, image: str, policy: str, key: str, event: Event, *,
+               secrets: list[tuple[str, dict[str, Any]]] | None = None,
+               cancel: threading.Event | None = None) -> ImageRecord:
+        """The image's record, pulled if the policy says so; ImageError when the container must wait.
+        ``cancel`` set (the pod is being deleted) ends a pull at once, as the kubelet's cancelled context."""
         try:
             local_only = parse(image).domain == "localhost"
         except ReferenceError as err:
@@ -98,31 +100,40 @@ class ImageManager:
             message = f'Back-off pulling image "{image}"'
             event("Normal", "BackOff", message)
             raise ImageError("ImagePullBackOff", message, retry_in=self.backoff.left(key, now))
-        return self._pull(image, key, event, secrets or [])
+        return self._pull(image, key, event, secrets or [], cancel)
 
-    def _pull(self, image: str, key: str, event: Event, secrets: list[tuple[str, dict[str, Any]]]) -> ImageRecord:
+    def _pull(self, image: str, key: str, event: Event, secrets: list[tuple[str, dict[str, Any]]],
+              cancel: threading.Event | None) -> ImageRecord:
         from podbay.runtime.images.pull import PullError, PullOptions, pull  # noqa: PLC0415
         from podbay.runtime.images.store import ImageStoreError  # noqa: PLC0415
 
+        def cancelled() -> bool:
+            return cancel is not None and cancel.is_set()
+
         event("Normal", "Pulling", f'Pulling image "{image}"')
         asked = time.monotonic()
-        with self.pull_lock:
+        while not self.pull_lock.acquire(timeout=0.2):  # another pod's pull first, unless this one is cancelled
+            if cancelled():
+                raise ImageError("ErrImagePull", f'Pulling image "{image}" cancelled', retry_in=1.0)
+        try:
             began = time.monotonic()
-            try:
-                # Layers are unpacked by the launch, for the pod's id mapping.
-                record = pull(self.store, image, PullOptions(secrets=secrets))
-            except (PullError, ImageStoreError) as err:
-                message = f'Failed to pull image "{image}": {err}'
-                event("Warning", "Failed", message)
-                self.backoff.failed(key, time.monotonic())
-                # Shown as ErrImagePull until the next attempt, which finds the backoff running.
-                raise ImageError("ErrImagePull", message, retry_in=1.0) from err
+            # Layers are unpacked by the launch, for the pod's id mapping.
+            record = pull(self.store, image, PullOptions(secrets=secrets, cancel=cancel))
+        except (PullError, ImageStoreError) as err:
+            if cancelled():  # nothing failed: no event, no backoff
+                raise ImageError("ErrImagePull", f'Pulling image "{image}" cancelled', retry_in=1.0) from err
+            message = f'Failed to pull image "{image}": {err}'
+            event("Warning", "Failed", message)
+            self.backoff.failed(key, time.monotonic())
+            # Shown as ErrImagePull until the next attempt, which finds the backoff running.
+            raise ImageError("ErrImagePull", message, retry_in=1.0) from err
+        finally:
+            self.pull_lock.release()
         done = time.monotonic()
         self.backoff.succeeded(key)
         event("Normal", "Pulled", f'Successfully pulled image "{image}" in {done - began:.3g}s '
                                   f"({done - asked:.3g}s including waiting). Image size: {record.size} bytes.")
         return record
-
 
 
 def pull_secrets(names: list[Any], secrets: dict[str, dict[str, bytes]],

@@ -59,6 +59,7 @@ class PullOptions:
     platform: str = ""  # os/arch[/variant]; default this host's
     progress: Progress | None = None
     secrets: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # a pod's pull secrets' auths
+    cancel: threading.Event | None = None  # set by the caller (a pod being deleted): the downloads stop
 
 
 def _digest(data: bytes) -> str:
@@ -138,10 +139,15 @@ def _pull_one(store: ImageStore, ref: Reference, options: PullOptions, *, insecu
         raise PullError(f"{ref}: the manifest has {len(layers)} layers but the config lists {len(diff_ids)} "
                         "diff_ids", transient=False)
     stop = threading.Event()  # the first failure (or Ctrl-C) ends the other downloads at their next chunk
+    cancel = options.cancel
+
+    def stopped() -> bool:
+        return stop.is_set() or (cancel is not None and cancel.is_set())
+
     pool = ThreadPoolExecutor(PARALLEL_LAYERS)
     try:
         for future in [pool.submit(fetch_blob, client, store, layer["digest"], int(layer.get("size") or 0),
-                                   progress=options.progress, stop=stop) for layer in layers]:
+                                   progress=options.progress, stopped=stopped) for layer in layers]:
             future.result()
     except BaseException:
         stop.set()
@@ -212,7 +218,7 @@ def choose_platform(index: dict[str, Any], wanted: str = "") -> dict[str, Any]:
 
 
 def fetch_blob(client: Client, store: ImageStore, digest: str, size: int, *, progress: Progress | None = None,
-               stop: threading.Event | None = None) -> None:
+               stopped: Callable[[], bool] | None = None) -> None:
     """The blob into the store, verified; done once however many pulls want it at the same time."""
     try:
         if store.has_blob(digest):
@@ -226,7 +232,7 @@ def fetch_blob(client: Client, store: ImageStore, digest: str, size: int, *, pro
                 return
             for attempt in range(ATTEMPTS):
                 try:
-                    _download(client, store, digest, size, progress=progress, stop=stop)
+                    _download(client, store, digest, size, progress=progress, stopped=stopped)
                     return
                 except (OSError, RegistryError, http.client.HTTPException, _TruncatedError) as err:
                     if isinstance(err, OSError) and err.errno == errno.ENOSPC:  # no point in trying again
@@ -245,7 +251,7 @@ class _TruncatedError(Exception):
 
 
 def _download(client: Client, store: ImageStore, digest: str, size: int, *, progress: Progress | None,
-              stop: threading.Event | None) -> None:
+              stopped: Callable[[], bool] | None) -> None:
     partial = store.partial_path(digest)
     sha = hashlib.sha256()
     offset = 0
@@ -265,8 +271,8 @@ def _download(client: Client, store: ImageStore, digest: str, size: int, *, prog
         total = size or int(response.headers.get("Content-Length") or 0) + offset
         with open(partial, "ab") as out:
             while chunk := response.read(1 << 20):
-                if stop is not None and stop.is_set():
-                    raise PullError("stopped: another part of the pull failed or it was interrupted")
+                if stopped is not None and stopped():
+                    raise PullError("stopped: the pull was cancelled, or another part of it failed")
                 sha.update(chunk)
                 out.write(chunk)
                 offset += len(chunk)

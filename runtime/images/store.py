@@ -174,6 +174,20 @@ class ImageStore:
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield
 
+    def _remove_abandoned_downloads(self) -> int:
+        """Partial blobs no pull is writing (their lock is free): kept to resume, removed to free space."""
+        freed = 0
+        for partial in (self.root / "tmp").glob("*.partial"):
+            with open(partial.with_suffix(".lock"), "a") as lock:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # a pull is downloading it now
+                with contextlib.suppress(FileNotFoundError):
+                    freed += partial.stat().st_size
+                    partial.unlink()
+        return freed
+
     def commit_blob(self, partial: Path, digest: str) -> None:
         """A verified download into the store (the caller checked its digest)."""
         with open(partial, "rb") as file:
@@ -243,7 +257,8 @@ class ImageStore:
 
     def garbage_collect(self, keep_layers: set[str] = frozenset()) -> int:  # type: ignore[assignment]
         """Remove blobs and unpacked layers no image record refers to (nor ``keep_layers``, diff_ids of
-        images that running containers still use); returns the bytes freed. Call it under ``locked()``."""
+        images that running containers still use) and abandoned partial downloads; returns the bytes
+        freed. Call it under ``locked()``."""
         from podbay.runtime.process.userns import UsernsError, remove_tree  # noqa: PLC0415
 
         records = self.records()
@@ -256,6 +271,7 @@ class ImageStore:
             if blob.name not in blobs:
                 freed += blob.stat().st_size
                 blob.unlink()
+        freed += self._remove_abandoned_downloads()
         for mapping_dir in (self.root / "layers").glob("*"):
             for layer in mapping_dir.glob("*"):
                 if layer.name not in diff_ids and not layer.name.startswith("."):

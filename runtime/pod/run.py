@@ -177,7 +177,7 @@ class PodRun:
         try:
             secrets = pull_secrets(spec_of(self.pod).image_pull_secrets, self.objects.secrets, said)
             ImageManager(ImageStore(self.paths.images)).ensure(container.image, container.image_pull_policy,
-                                                               meta_of(self.pod).uid, said, secrets)
+                                                               meta_of(self.pod).uid, said, secrets=secrets)
         except ImageError as err:
             raise launcher.LaunchError(f"container {container.name}: {err.reason}: {err.message}") from err
 

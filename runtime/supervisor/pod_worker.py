@@ -154,6 +154,7 @@ class PodWorker:
                          if self.spec.active_deadline_seconds else None)
         self.conditions: list[dict[str, Any]] = []
         self.created = threading.Event()
+        self.cancel_pulls = threading.Event()  # set as a delete is asked: a pull in progress ends at once
         self.create_error = ""
         self.deleting: Delete | None = None
         self.last_ip = ""
@@ -192,6 +193,7 @@ class PodWorker:
 
     def delete(self, grace: int | None) -> threading.Event:
         done = threading.Event()
+        self.cancel_pulls.set()  # the worker may be inside a pull: the Delete waits behind it otherwise
         self.events.put(Delete(grace, done))
         return done
 
@@ -364,8 +366,9 @@ class PodWorker:
         join: dict[str, int] = {}
         try:
             said = functools.partial(self.event, run=run)
+            secrets = pull_secrets(self.spec.image_pull_secrets, self.objects.secrets, said)
             self.supervisor.images.ensure(run.spec.image, run.spec.image_pull_policy, self.uid, said,
-                                          pull_secrets(self.spec.image_pull_secrets, self.objects.secrets, said))
+                                          secrets=secrets, cancel=self.cancel_pulls)
         except ImageError as err:
             run.set_waiting(err.reason, err.message)
             run.next_start = time.monotonic() + err.retry_in

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,6 +104,13 @@ def registry(pushed: Pushed, test_netns: str) -> Iterator[Registry]:
 def serve(registry: Registry, netns: str, **options: Any) -> Registry:
     with inside(netns):
         return registry.start(**options)
+
+
+def serve_behind_proxy(registry: Registry, netns: str, rate: int = 4 << 20) -> SlowProxy:
+    """The registry served, and a proxy to it sending ``rate`` bytes a second."""
+    serve(registry, netns)
+    with inside(netns):
+        return SlowProxy(registry.port, rate)
 
 
 def pull(podbay: Podbay, *args: str) -> subprocess.CompletedProcess[str]:
@@ -308,9 +316,7 @@ def test_a_corrupted_blob_is_refused_and_nothing_is_stored(store: Podbay, regist
 def test_a_registry_killed_mid_pull_fails_cleanly_and_the_next_pull_resumes(
         store: Podbay, registry: Registry, test_netns: str, pushed: Pushed) -> None:
     podbay = store
-    serve(registry, test_netns)
-    with inside(test_netns):
-        proxy = SlowProxy(registry.port, rate=8 << 20)
+    proxy = serve_behind_proxy(registry, test_netns, 8 << 20)
     try:
         assert registry.process is not None
         pid = registry.process.pid
@@ -340,9 +346,7 @@ def test_a_registry_killed_mid_pull_fails_cleanly_and_the_next_pull_resumes(
 def test_a_pull_killed_midway_is_resumed_by_the_next(store: Podbay, registry: Registry, test_netns: str,
                                                      pushed: Pushed) -> None:
     podbay = store
-    serve(registry, test_netns)
-    with inside(test_netns):
-        proxy = SlowProxy(registry.port, rate=8 << 20)
+    proxy = serve_behind_proxy(registry, test_netns, 8 << 20)
     try:
         argv, kwargs = podbay.argv("pull", "--tls-verify=false", f"{proxy.host}/tests/big:1")
         puller = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=podbay.env(),
@@ -376,9 +380,7 @@ def test_a_full_disk_fails_cleanly_and_trusts_nothing(workdir: Path, registry: R
 
 def test_http_proxies_come_from_the_environment(store: Podbay, registry: Registry, test_netns: str) -> None:
     podbay = store
-    serve(registry, test_netns)
-    with inside(test_netns):
-        proxy = SlowProxy(registry.port)
+    proxy = serve_behind_proxy(registry, test_netns)
     podbay.extra_env["http_proxy"] = f"http://{proxy.host}"
     try:
         assert_pulled(pull(podbay, "--tls-verify=false", f"{registry.host}/tests/busybox:gzip"))
@@ -392,9 +394,7 @@ def test_http_proxies_come_from_the_environment(store: Podbay, registry: Registr
 def test_two_concurrent_pulls_fetch_each_blob_once(store: Podbay, registry: Registry,
                                                    test_netns: str, pushed: Pushed) -> None:
     podbay = store
-    serve(registry, test_netns)
-    with inside(test_netns):
-        proxy = SlowProxy(registry.port, rate=12 << 20)  # about two seconds for the big layer: they overlap
+    proxy = serve_behind_proxy(registry, test_netns, 12 << 20)  # about two seconds for the big layer: they overlap
     try:
         argv, kwargs = podbay.argv("pull", "--tls-verify=false", f"{proxy.host}/tests/big:1")
         pulls = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=podbay.env(),
@@ -454,6 +454,35 @@ def test_pods_pull_with_the_kubelets_states_and_events(store: Podbay, registry: 
     finally:
         podbay.cleanup_pods()
         del podbay.extra_env["CONTAINERS_REGISTRIES_CONF"]
+
+
+def test_deleting_a_pod_cancels_its_image_pull(store: Podbay, registry: Registry, test_netns: str,
+                                               pushed: Pushed) -> None:
+    """As the kubelet cancels the pod's sync context: the delete does not wait for the 24 MB layer."""
+    podbay = store
+    proxy = serve_behind_proxy(registry, test_netns, 1 << 20)
+    conf = give_file(podbay, "registries.conf", f'[[registry]]\nlocation = "{proxy.host}"\ninsecure = true\n')
+    podbay.extra_env["CONTAINERS_REGISTRIES_CONF"] = str(conf)
+    try:
+        podbay.create(_pod("slow", f"{proxy.host}/tests/big:1", "IfNotPresent"))
+        deadline = time.monotonic() + 60
+        while proxy.sent < 2 << 20:
+            assert time.monotonic() < deadline, "the pull never began"
+            time.sleep(0.1)
+        deleted = podbay.cli("delete", "pod", "slow")
+        sent_by_then = proxy.sent
+        assert deleted.returncode == 0, deleted.stderr
+        assert sent_by_then < 20 << 20, "the delete waited for the pull to finish"
+        assert "slow" not in podbay.cli("get", "pods").stdout
+        assert pushed.layers["big"] not in _store_blobs(podbay)
+        assert "tests/big" not in podbay.cli("images").stdout
+    finally:
+        proxy.close()
+        podbay.cleanup_pods()
+        del podbay.extra_env["CONTAINERS_REGISTRIES_CONF"]
+    pruned = podbay.cli("image", "prune", "-a")
+    assert pruned.returncode == 0, pruned.stderr
+    assert not list((podbay.data_dir / "images" / "tmp").glob("*.partial")), "prune left the abandoned download"
 
 
 # --- managing images ----------------------------------------------------------------------------------

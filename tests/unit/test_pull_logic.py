@@ -164,6 +164,31 @@ def test_pull_policies_without_a_registry(tmp_path: Path) -> None:
     assert seen[-1] == ("Normal", "BackOff", 'Back-off pulling image "127.0.0.1:9/x:1"')
 
 
+def test_a_cancelled_pull_waiting_its_turn_ends_without_a_failure_or_backoff(tmp_path: Path) -> None:
+    import threading  # noqa: PLC0415
+
+    seen: list[tuple[str, str, str]] = []
+    manager = ImageManager(ImageStore(tmp_path / "store"), ImageBackoff(30, 60))
+    cancel = threading.Event()
+    cancel.set()
+    with manager.pull_lock, pytest.raises(ImageError, match="cancelled"):  # another pod's pull in progress
+        manager.ensure("127.0.0.1:9/x:1", "Always", "pod", lambda *event: seen.append(event), cancel=cancel)
+    assert [event[1] for event in seen] == ["Pulling"]
+    assert manager.backoff.left("pod/127.0.0.1:9/x:1", 0) == 0
+
+
+def test_garbage_collection_removes_abandoned_downloads_but_not_one_in_progress(tmp_path: Path) -> None:
+    store = ImageStore(tmp_path / "store")
+    abandoned, in_progress = "sha256:" + "a" * 64, "sha256:" + "b" * 64
+    with store.blob_lock(in_progress):
+        for digest in (abandoned, in_progress):
+            store.partial_path(digest).write_bytes(b"x" * 1000)
+        with store.locked():
+            assert store.garbage_collect() == 1000
+        assert not store.partial_path(abandoned).exists()
+        assert store.partial_path(in_progress).exists()
+
+
 def test_progress_redraws_one_line_per_blob_in_place() -> None:
     import io  # noqa: PLC0415
 
