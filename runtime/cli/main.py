@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 PROG = "podbay"
 POD_KINDS = ("pods", "pod", "po")
+EVENT_KINDS = ("events", "event", "ev")
 
 
 def _namespace(parser: argparse.ArgumentParser) -> None:
@@ -74,13 +75,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     get = commands.add_parser("get", help="list pods and workloads (kubectl get)")
     get.add_argument("kind", metavar="KIND", help="pods (po), deployments (deploy), replicasets (rs), configmaps (cm), "
-                     "secrets; KIND/NAME works too")
+                     "secrets, events (ev); KIND/NAME works too")
     get.add_argument("names", nargs="*", metavar="NAME")
     get.add_argument("-o", "--output", choices=("wide", "yaml", "json", "name"))
     get.add_argument("-l", "--selector", default="", help="label selector, e.g. app=web,tier!=db")
     get.add_argument("-w", "--watch", action="store_true", help="print a line whenever a pod changes")
     get.add_argument("-A", "--all-namespaces", action="store_true")
     _namespace(get)
+
+    events = commands.add_parser("events", help="events of pods, workloads and the node, oldest first "
+                                 "(kubectl events; also get events)")
+    events.add_argument("--for", dest="for_object", default="", metavar="KIND/NAME",
+                        help="only the events of this object, e.g. pod/web or deploy/web")
+    events.add_argument("--types", default="", metavar="TYPES", help="Normal, Warning or both (comma separated)")
+    events.add_argument("-o", "--output", choices=("yaml", "json"))
+    events.add_argument("-A", "--all-namespaces", action="store_true")
+    _namespace(events)
 
     apply = commands.add_parser("apply", help="create or update objects from files (kubectl apply)",
                                 description="Deployments, ReplicaSets, ConfigMaps, Secrets and Pods: the same file "
@@ -333,6 +343,15 @@ def run(argv: Sequence[str]) -> int:
         from podbay.runtime.cli.kubelet import kubelet_command  # noqa: PLC0415
 
         return kubelet_command(_paths(args), args.manifests)
+    if args.command == "events" or (args.command == "get" and args.kind in EVENT_KINDS):
+        from podbay.runtime.cli.events import get_events  # noqa: PLC0415
+
+        if args.command == "get" and (args.names or args.watch or args.selector or args.output in ("wide", "name")):
+            print("error: get events lists all of a namespace's events (-o yaml|json, -A); "
+                  "podbay events --for KIND/NAME --types Warning narrows them", file=sys.stderr)
+            return 1
+        return get_events(_paths(args), args.namespace, all_namespaces=args.all_namespaces, output=args.output,
+                          for_object=getattr(args, "for_object", ""), types=getattr(args, "types", ""))
     if args.command in ("apply", "scale", "rollout") or (args.command in ("get", "delete", "describe") and
                                                args.kind.partition("/")[0] not in POD_KINDS):
         return _workloads(args)

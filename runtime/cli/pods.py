@@ -87,7 +87,7 @@ def get_pods(paths: Paths, names: list[str], namespace: str, *, all_namespaces: 
     for name in missing:
         print(f'Error from server (NotFound): pods "{name}" not found', file=sys.stderr)
     if output in ("yaml", "json"):
-        _print_objects([pod_object(r) for r in records], output, single=len(names) == 1)
+        print_objects([pod_object(r) for r in records], output, single=len(names) == 1)
     elif output == "name":
         for record in records:
             print(f"pod/{record.name}")
@@ -104,7 +104,7 @@ def get_pods(paths: Paths, names: list[str], namespace: str, *, all_namespaces: 
     return 1 if missing else 0
 
 
-def _print_objects(objects: list[dict[str, Any]], output: str, single: bool) -> None:
+def print_objects(objects: list[dict[str, Any]], output: str, single: bool) -> None:
     payload: Any = objects[0] if single and len(objects) == 1 else {"apiVersion": "v1", "kind": "List",
                                                                      "items": objects}
     if output == "json":

@@ -266,7 +266,7 @@ def rollout_command(paths: Paths, action: str, alias: str, names: list[str], nam
                                                 f"{answer['revision']})" if answer["skipped"] else "rolled back"))
             return 0
         if action == "restart":
-            from podbay.runtime.controllers.objects import now_text  # noqa: PLC0415
+            from podbay.runtime.lifecycle.status import now_text  # noqa: PLC0415
 
             protocol.call(paths, {"op": "rollout-restart", "namespace": namespace, "name": name, "now": now_text()})
             print(f"deployment.apps/{name} restarted")

@@ -18,11 +18,11 @@ import json
 import os
 import sqlite3
 import threading
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
+from podbay.runtime.lifecycle.status import now_text
 from podbay.runtime.state.store import transaction
 
 SCHEMA = """
@@ -42,10 +42,6 @@ LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 class ObjectError(Exception):
     pass
-
-
-def now_text(now: float | None = None) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if now is None else now))
 
 
 def _desired(manifest: dict[str, Any]) -> dict[str, Any]:

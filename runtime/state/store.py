@@ -231,10 +231,12 @@ class StateStore:
             else:
                 self.db.execute("UPDATE events SET last = ?, count = count + 1 WHERE id = ?", (now, row[0]))
 
-    def events(self, pod_uid: str) -> list[Event]:
+    def events(self, pod_uid: str | None = None) -> list[Event]:
+        """An object's events (a pod's, a workload's, the node's), or everyone's; the oldest first."""
+        where, args = ("WHERE pod_uid = ?", (pod_uid,)) if pod_uid is not None else ("", ())
         with self.lock:
             rows = self.db.execute("SELECT pod_uid, type, reason, message, first, last, count, field_path FROM events "
-                                   "WHERE pod_uid = ? ORDER BY last, id", (pod_uid,)).fetchall()
+                                   f"{where} ORDER BY last, id", args).fetchall()
         return [Event(*row) for row in rows]
 
 

@@ -262,6 +262,11 @@ def test_a_failing_job_stops_at_its_backoff_limit(root_only_podbay: Podbay) -> N
     assert len(pods(podbay)) == 3  # the first try and two retries, after the Job's backoff
     described = podbay.cli("describe", "job", "failing").stdout
     assert "BackoffLimitExceeded" in described and "SuccessfulCreate" in described
+    everything = podbay.cli("events").stdout  # the job's and its pods' events in one list
+    assert "job/failing" in everything and "SuccessfulCreate" in everything and "pod/failing-" in everything
+    warnings = podbay.cli("events", "--types", "Warning").stdout.splitlines()
+    assert any("job/failing" in line and "BackoffLimitExceeded" in line for line in warnings)
+    assert all(" Normal " not in line for line in warnings)
 
 
 def test_a_statefulset_starts_in_order_and_keeps_its_storage(root_only_podbay: Podbay) -> None:
