@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from podbay.runtime.cgroups.podusage import PodUsage, binary_size, millicores, pod_usage
 from podbay.runtime.cgroups.stats import Usage, cpu_cores, read_brief
@@ -19,6 +19,9 @@ from podbay.runtime.lifecycle.status import summary
 from podbay.runtime.paths import Paths, default_paths
 from podbay.runtime.state.store import PodRecord, StateError, StateStore
 from podbay.runtime.supervisor import protocol
+
+if TYPE_CHECKING:
+    from podbay.runtime.controllers.objects import ObjectStore
 
 
 class ApiError(Exception):
@@ -44,6 +47,25 @@ class PodRow:
 
 
 @dataclass(frozen=True)
+class WorkloadRow:
+    """One line of the workloads table: the same counts for every kind (a Job's READY is its completions)."""
+
+    kind: str
+    namespace: str
+    name: str
+    uid: str
+    ready: str
+    up_to_date: str
+    available: str
+    status: str
+    created: float
+    pods: str  # a label selector for the workload's pods
+
+
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")
+
+
+@dataclass(frozen=True)
 class Problem:
     """A validation error or warning of an edited manifest: its line (1-based, 0 if unknown)."""
 
@@ -57,6 +79,7 @@ class Runtime:
     paths: Paths = field(default_factory=default_paths)
     _store: StateStore | None = None
     _samples: dict[str, Usage] = field(default_factory=dict)  # each pod's last usage, for CPU rates
+    _object_store: ObjectStore | None = None  # opened on first use
 
     @property
     def store(self) -> StateStore:
@@ -89,6 +112,52 @@ class Runtime:
         return PodRow(record.namespace, record.name, record.uid, ready, reason, restarts, record.created,
                       record.status.get("podIP", ""), record.status.get("qosClass", ""),
                       dict(record.manifest.get("metadata", {}).get("labels", {})), cpu, memory)
+
+    def workloads(self) -> list[WorkloadRow]:
+        """Every Deployment, StatefulSet, DaemonSet, ReplicaSet and Job, as ``podbay get`` counts them."""
+        from podbay.runtime.lifecycle.status import parse_time  # noqa: PLC0415
+
+        rows = []
+        for obj in self._objects():
+            if obj["kind"] not in WORKLOAD_KINDS:
+                continue
+            meta = obj["metadata"]
+            try:
+                created = parse_time(meta.get("creationTimestamp", ""))
+            except ValueError:
+                created = 0.0
+            rows.append(WorkloadRow(obj["kind"], meta["namespace"], meta["name"], meta["uid"],
+                                    *workload_counts(obj), created, pods_selector(obj)))
+        return rows
+
+    def workload(self, kind: str, namespace: str, name: str) -> dict[str, Any]:
+        obj = next((o for o in self._objects() if (o["kind"], o["metadata"]["namespace"], o["metadata"]["name"])
+                    == (kind, namespace, name)), None)
+        if obj is None:
+            raise ApiError(f'{kind} "{name}" not found in namespace "{namespace}"')
+        return obj
+
+    def describe_workload(self, kind: str, namespace: str, name: str) -> str:
+        from podbay.runtime.cli.workloads import describe_text  # noqa: PLC0415
+
+        obj = self.workload(kind, namespace, name)
+        return describe_text(obj, self.store.events(obj["metadata"]["uid"]))
+
+    def workload_yaml(self, kind: str, namespace: str, name: str) -> str:
+        import yaml  # noqa: PLC0415
+
+        return str(yaml.safe_dump(self.workload(kind, namespace, name), sort_keys=False, default_flow_style=False))
+
+    def _objects(self) -> list[dict[str, Any]]:
+        """The applied objects (none before the first apply: the store is not created by reading)."""
+        from podbay.runtime.controllers.objects import ObjectStore  # noqa: PLC0415
+
+        where = self.paths.data_dir / "objects.db"
+        if not where.exists():
+            return []
+        if self._object_store is None:
+            self._object_store = ObjectStore(where)
+        return self._object_store.select()
 
     def usage(self, namespace: str, name: str) -> PodUsage:
         """The pod's and each running container's cgroup figures now (CPU as a counter: compare two)."""
@@ -173,6 +242,19 @@ class Runtime:
         """Stop the container and start it again at once (podbay restart)."""
         self._call({"op": "restart", "namespace": namespace, "name": name, "container": container, "grace": grace})
 
+    def delete_workload(self, kind: str, namespace: str, name: str, cascade: str = "background") -> None:
+        """Delete a workload; ``background`` garbage-collects its ReplicaSets and pods, ``orphan`` keeps them."""
+        self._call({"op": "delete-object", "kind": kind, "namespace": namespace, "name": name, "cascade": cascade})
+
+    def scale(self, kind: str, namespace: str, name: str, replicas: int) -> None:
+        self._call({"op": "scale", "kind": kind, "namespace": namespace, "name": name, "replicas": replicas})
+
+    def rollout_restart(self, namespace: str, name: str) -> None:
+        """Replace a Deployment's pods by a rollout (kubectl rollout restart)."""
+        from podbay.runtime.lifecycle.status import now_text  # noqa: PLC0415
+
+        self._call({"op": "rollout-restart", "namespace": namespace, "name": name, "now": now_text()})
+
     def _call(self, request: dict[str, Any]) -> dict[str, Any]:
         try:
             return protocol.call(self.paths, request)
@@ -186,3 +268,33 @@ class Runtime:
         """What this host cannot do, in words (shown by UIs instead of failing later)."""
         return [f"{check.name}: {check.detail}" for check in run_checks() if check.level != "ok"]
 
+
+
+def workload_counts(obj: dict[str, Any]) -> tuple[str, str, str, str]:
+    """READY, UP-TO-DATE, AVAILABLE and a one-word STATUS, alike for every workload kind."""
+    from podbay.runtime.cli.workloads import job_state  # noqa: PLC0415
+
+    kind, spec, status = obj["kind"], obj.get("spec") or {}, obj.get("status") or {}
+    if kind == "Job":
+        return f"{status.get('succeeded', 0)}/{spec.get('completions') or 1}", "-", "-", job_state(status)
+    if kind == "DaemonSet":
+        wanted, ready = status.get("desiredNumberScheduled", 1), status.get("numberReady", 0)
+        updated, available = status.get("updatedNumberScheduled", 0), status.get("numberAvailable", 0)
+    else:
+        wanted, ready = spec.get("replicas", 1), status.get("readyReplicas", 0)
+        updated = status.get("updatedReplicas", status.get("replicas", 0))
+        available = status.get("availableReplicas", 0)
+    stuck = next((c.get("reason", "") for c in status.get("conditions") or []
+                  if c.get("type") == "Progressing" and c.get("status") == "False"), "")
+    state = stuck or ("Ready" if ready == updated == available == wanted else "Progressing")
+    return f"{ready}/{wanted}", "-" if kind == "ReplicaSet" else str(updated), str(available), state
+
+
+def pods_selector(obj: dict[str, Any]) -> str:
+    """A selector for a workload's pods, in the pods table's filter syntax."""
+    from podbay.runtime.cli.workloads import selector_text  # noqa: PLC0415
+
+    if obj["kind"] == "Job":
+        return f"job-name={obj['metadata']['name']}"
+    text = selector_text(obj.get("spec") or {})
+    return "" if text == "<none>" else text

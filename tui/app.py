@@ -20,6 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from podbay.tui.actions import POD_ACTIONS
+from podbay.tui.dialogs.cascade import ConfirmCascade
 from podbay.tui.dialogs.confirm import ConfirmStop, Stop
 from podbay.tui.dialogs.debug import DebugDialog, DebugRequest
 from podbay.tui.dialogs.prompt import Prompt
@@ -30,6 +31,7 @@ from podbay.tui.screens.inspect import InspectScreen
 from podbay.tui.screens.logs import LogsScreen
 from podbay.tui.screens.pods import PodsScreen
 from podbay.tui.screens.text import TextScreen
+from podbay.tui.screens.workloads import WorkloadsScreen
 from podbay.tui.services import ApiError, RuntimeAPI, container_names, default_runtime, is_paused, sidecar_names
 
 
@@ -54,6 +56,8 @@ class PodbayApp(App[None]):
         """The palette (``:`` or ``ctrl+p``): every action on the pod under the cursor, and the app's own."""
         yield from super().get_system_commands(screen)
         yield SystemCommand("Create a pod", "a YAML editor with templates", self.create_pod)
+        yield SystemCommand("Workloads", "Deployments, StatefulSets, DaemonSets, ReplicaSets and Jobs",
+                            self.show_workloads)
         yield SystemCommand("Help", "every key binding", self.action_help)
         if isinstance(screen, PodsScreen) and (row := screen.selected()) is not None:
             pod = (row.namespace, row.name)
@@ -105,6 +109,51 @@ class PodbayApp(App[None]):
             question = f"Forward local ports to {namespace}/{name} ([LOCAL:]REMOTE, several with spaces)"
             self.push_screen(Prompt(question, "8080 or 18080:80"),
                              lambda ports: self.forward(namespace, name, ports.split()) if ports else None)
+
+    def show_workloads(self) -> None:
+        if not isinstance(self.screen, WorkloadsScreen):
+            self.push_screen(WorkloadsScreen())
+
+    def show_pods(self, selector: str) -> None:
+        """Back to the pods table, filtered to the pods ``selector`` matches."""
+        while not isinstance(self.screen, PodsScreen) and len(self.screen_stack) > 1:
+            self.pop_screen()
+        if isinstance(self.screen, PodsScreen):
+            self.screen.set_filter(selector)
+
+    def open_workload_view(self, view: str, kind: str, namespace: str, name: str) -> None:
+        what = f"{kind.lower()} {namespace}/{name}"
+        if view == "describe":
+            self.push_screen(TextScreen(f"describe {what}",
+                                        lambda: self.runtime.describe_workload(kind, namespace, name)))
+        elif view == "yaml":
+            self.push_screen(TextScreen(f"yaml {what}", lambda: self.runtime.workload_yaml(kind, namespace, name),
+                                        language="yaml"))
+        elif view == "scale":
+            def scaled(answer: str | None) -> None:
+                if answer is None:
+                    return
+                if not answer.isdigit():
+                    self.notify(f"replicas: {answer!r} is not a whole number", severity="error")
+                    return
+                self.act(f"scaling {what}", f"{what} scaled to {answer}",
+                         lambda: self.runtime.scale(kind, namespace, name, int(answer)))
+
+            self.push_screen(Prompt(f"Replicas for {what}", "3"), scaled)
+        elif view == "restart":
+            self.act(f"restarting {what}", f"{what} restarted (a rollout replaces its pods)",
+                     lambda: self.runtime.rollout_restart(namespace, name))
+        elif view == "delete":
+            def answered(cascade: str | None) -> None:
+                if cascade is not None:
+                    self.act(f"deleting {what}", f"{what} deleted",
+                             lambda: self.runtime.delete_workload(kind, namespace, name, cascade))
+
+            self.push_screen(ConfirmCascade(f"Delete {what}?"), answered)
+
+    @work(thread=True, exit_on_error=False)
+    def act(self, doing: str, done: str, call: Callable[[], None]) -> None:
+        self.stop(doing, done, call)
 
     def read_pod(self, namespace: str, name: str) -> dict[str, Any] | None:
         """In a worker: the pod, or None once the error has been shown."""

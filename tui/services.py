@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from podbay.runtime.api import ApiError, PodRow, Problem
+from podbay.runtime.api import ApiError, PodRow, Problem, WorkloadRow
 from podbay.runtime.cgroups.podusage import PodUsage
 from podbay.runtime.cgroups.stats import Usage, cpu_cores
 from podbay.runtime.lifecycle.status import is_paused
@@ -32,6 +32,12 @@ class RuntimeAPI(Protocol):
     def pause(self, namespace: str, name: str, paused: bool = True) -> None: ...
     def usage(self, namespace: str, name: str) -> PodUsage: ...
     def host_limits(self) -> list[str]: ...
+    def workloads(self) -> list[WorkloadRow]: ...
+    def describe_workload(self, kind: str, namespace: str, name: str) -> str: ...
+    def workload_yaml(self, kind: str, namespace: str, name: str) -> str: ...
+    def scale(self, kind: str, namespace: str, name: str, replicas: int) -> None: ...
+    def rollout_restart(self, namespace: str, name: str) -> None: ...
+    def delete_workload(self, kind: str, namespace: str, name: str, cascade: str = "background") -> None: ...
 
 
 def label_filter(text: str) -> Callable[[dict[str, str]], bool] | None:
@@ -108,6 +114,7 @@ __all__ = [
     "Problem",
     "RuntimeAPI",
     "Usage",
+    "WorkloadRow",
     "age",
     "capability_names",
     "container_names",

@@ -109,6 +109,11 @@ def _duration(status: dict[str, Any]) -> str:
     return "" if start is None else human_duration(end - start)
 
 
+def job_state(status: dict[str, Any]) -> str:
+    conditions = {c["type"] for c in status.get("conditions") or [] if c.get("status") == "True"}
+    return "Complete" if "Complete" in conditions else "Failed" if "Failed" in conditions else "Running"
+
+
 def _row(kind: str, obj: dict[str, Any]) -> list[str]:
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
     name = obj["metadata"]["name"]
@@ -119,10 +124,8 @@ def _row(kind: str, obj: dict[str, Any]) -> list[str]:
     if kind == "ReplicaSet":
         return [name, str(replicas), str(status.get("replicas", 0)), str(status.get("readyReplicas", 0)), _age(obj)]
     if kind == "Job":
-        conditions = {c["type"] for c in status.get("conditions") or [] if c.get("status") == "True"}
-        state = "Complete" if "Complete" in conditions else "Failed" if "Failed" in conditions else "Running"
         completions = spec.get("completions") or 1
-        return [name, state, f"{status.get('succeeded', 0)}/{completions}", _duration(status), _age(obj)]
+        return [name, job_state(status), f"{status.get('succeeded', 0)}/{completions}", _duration(status), _age(obj)]
     if kind == "StatefulSet":
         return [name, f"{status.get('readyReplicas', 0)}/{replicas}", _age(obj)]
     if kind == "DaemonSet":
@@ -315,12 +318,36 @@ def _status(store: Any, namespace: str, name: str, timeout: float) -> int:
 # --- describe -------------------------------------------------------------------------------------------
 
 
-def _selector(spec: dict[str, Any]) -> str:
+def selector_text(spec: dict[str, Any]) -> str:
+    """The spec's label selector as kubectl writes it (``app=web,tier in (a,b)``), or ``<none>``."""
     selector = spec.get("selector") or {}
     parts = [f"{k}={v}" for k, v in (selector.get("matchLabels") or {}).items()]
     parts += [f"{e['key']} {e['operator'].lower()} ({','.join(e.get('values') or [])})"
               for e in selector.get("matchExpressions") or []]
     return ",".join(parts) or "<none>"
+
+
+def describe_text(obj: dict[str, Any], events: list[Any]) -> str:
+    """``kubectl describe`` of a workload, ConfigMap or Secret, with the controller's events."""
+    from podbay.runtime.cli.describe import event_lines  # noqa: PLC0415
+    from podbay.runtime.controllers.objects import LAST_APPLIED  # noqa: PLC0415
+
+    kind, meta, spec, status = obj["kind"], obj["metadata"], obj.get("spec") or {}, obj.get("status") or {}
+    annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k != LAST_APPLIED}
+    fields = [("Name", meta["name"]), ("Namespace", meta["namespace"]),
+              ("CreationTimestamp", meta.get("creationTimestamp", "")),
+              ("Labels", ",".join(f"{k}={v}" for k, v in (meta.get("labels") or {}).items()) or "<none>"),
+              ("Annotations", ",".join(f"{k}: {v}" for k, v in annotations.items()) or "<none>"),
+              ("Selector", selector_text(spec))] + _counts(kind, spec, status)
+    width = max(len(label) for label, _ in fields) + 2
+    out = [f"{label + ':':<{width}}{value}" for label, value in fields]
+    conditions = status.get("conditions") or []
+    if conditions:
+        out.append("Conditions:")
+        out.append(table([["  Type", "Status", "Reason"], ["  ----", "------", "------"]] +
+                         [[f"  {c['type']}", c["status"], c.get("reason", "")] for c in conditions]))
+    event_lines(out, events, source=f"{kind.lower()}-controller")
+    return "\n".join(out)
 
 
 def _counts(kind: str, spec: dict[str, Any], status: dict[str, Any]) -> list[tuple[str, str]]:
@@ -348,8 +375,6 @@ def _counts(kind: str, spec: dict[str, Any], status: dict[str, Any]) -> list[tup
 
 
 def describe_objects(paths: Paths, alias: str, names: list[str], namespace: str) -> int:
-    from podbay.runtime.cli.describe import event_lines  # noqa: PLC0415
-    from podbay.runtime.controllers.objects import LAST_APPLIED  # noqa: PLC0415
     from podbay.runtime.state.store import StateStore  # noqa: PLC0415
 
     kind, plural, group = KINDS[alias]
@@ -360,21 +385,6 @@ def describe_objects(paths: Paths, alias: str, names: list[str], namespace: str)
               file=sys.stderr)
     state = StateStore(paths.run_dir / "state.db")
     for obj in found:
-        meta, spec, status = obj["metadata"], obj.get("spec") or {}, obj.get("status") or {}
-        annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k != LAST_APPLIED}
-        fields = [("Name", meta["name"]), ("Namespace", meta["namespace"]),
-                  ("CreationTimestamp", meta.get("creationTimestamp", "")),
-                  ("Labels", ",".join(f"{k}={v}" for k, v in (meta.get("labels") or {}).items()) or "<none>"),
-                  ("Annotations", ",".join(f"{k}: {v}" for k, v in annotations.items()) or "<none>"),
-                  ("Selector", _selector(spec))] + _counts(kind, spec, status)
-        width = max(len(label) for label, _ in fields) + 2
-        out = [f"{label + ':':<{width}}{value}" for label, value in fields]
-        conditions = status.get("conditions") or []
-        if conditions:
-            out.append("Conditions:")
-            out.append(table([["  Type", "Status", "Reason"], ["  ----", "------", "------"]] +
-                             [[f"  {c['type']}", c["status"], c.get("reason", "")] for c in conditions]))
-        event_lines(out, state.events(meta["uid"]), source=f"{kind.lower()}-controller")
-        print("\n".join(out))
+        print(describe_text(obj, state.events(obj["metadata"]["uid"])))
         print()
     return 0 if len(found) >= len(set(names)) else 1

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from podbay.runtime.api import ApiError, PodRow, Problem, Runtime
+from podbay.runtime.api import ApiError, PodRow, Problem, Runtime, WorkloadRow
 from podbay.runtime.cgroups.podusage import PodUsage
 from podbay.runtime.cgroups.stats import Usage
 from podbay.runtime.state.store import Event
@@ -18,6 +18,12 @@ from podbay.runtime.state.store import Event
 def row(name: str, status: str = "Running", namespace: str = "default", **fields: Any) -> PodRow:
     base = PodRow(namespace, name, f"uid-{namespace}-{name}", "1/1", status, 0, time.time() - 60, "10.88.0.2",
                   "BestEffort", {})
+    return replace(base, **fields)
+
+
+def workload(kind: str, name: str, ready: str = "2/2", status: str = "Ready", **fields: Any) -> WorkloadRow:
+    base = WorkloadRow(kind, "default", name, f"uid-{kind}-{name}", ready, "2", "2", status, time.time() - 120,
+                       f"app={name}")
     return replace(base, **fields)
 
 
@@ -33,6 +39,8 @@ class FakeRuntime:
     cgroups: bool = True  # False: usage() has no figures, as on a host without cgroup v2
     paused: list[tuple[str, str, bool]] = field(default_factory=list)
     samples: int = 0
+    workload_rows: list[WorkloadRow] = field(default_factory=list)
+    workload_calls: list[tuple[Any, ...]] = field(default_factory=list)  # scale, restart and delete, in order
 
     def pods(self) -> list[PodRow]:
         if self.failing:
@@ -117,3 +125,33 @@ class FakeRuntime:
 
     def host_limits(self) -> list[str]:
         return ["no cgroup v2 hierarchy: CPU and memory figures and resource limits are unavailable"]
+
+    def workloads(self) -> list[WorkloadRow]:
+        return list(self.workload_rows)
+
+    def _workload(self, kind: str, namespace: str, name: str) -> WorkloadRow:
+        for candidate in self.workload_rows:
+            if (candidate.kind, candidate.namespace, candidate.name) == (kind, namespace, name):
+                return candidate
+        raise ApiError(f'{kind} "{name}" not found in namespace "{namespace}"')
+
+    def describe_workload(self, kind: str, namespace: str, name: str) -> str:
+        self._workload(kind, namespace, name)
+        return f"Name:               {name}\nNamespace:          {namespace}\nSelector:           app={name}\n"
+
+    def workload_yaml(self, kind: str, namespace: str, name: str) -> str:
+        self._workload(kind, namespace, name)
+        return f"apiVersion: apps/v1\nkind: {kind}\nmetadata:\n  name: {name}\n"
+
+    def scale(self, kind: str, namespace: str, name: str, replicas: int) -> None:
+        self._workload(kind, namespace, name)
+        self.workload_calls.append(("scale", kind, name, replicas))
+
+    def rollout_restart(self, namespace: str, name: str) -> None:
+        self._workload("Deployment", namespace, name)
+        self.workload_calls.append(("restart", name))
+
+    def delete_workload(self, kind: str, namespace: str, name: str, cascade: str = "background") -> None:
+        self._workload(kind, namespace, name)
+        self.workload_calls.append(("delete", kind, name, cascade))
+        self.workload_rows = [w for w in self.workload_rows if (w.kind, w.name) != (kind, name)]

@@ -18,7 +18,9 @@ from podbay.runtime.lifecycle.status import parse_time
 from podbay.runtime.logs.cri import LogWriter
 from podbay.runtime.state.store import Event
 from podbay.tui.app import PodbayApp, make_app
+from podbay.tui.dialogs.cascade import ConfirmCascade
 from podbay.tui.dialogs.confirm import ConfirmStop
+from podbay.tui.dialogs.prompt import Prompt
 from podbay.tui.logfilter import ContextGrep
 from podbay.tui.screens.create import CreateScreen
 from podbay.tui.screens.detail import DetailScreen
@@ -27,9 +29,10 @@ from podbay.tui.screens.inspect import InspectScreen, kernel_view
 from podbay.tui.screens.logs import LogsScreen
 from podbay.tui.screens.pods import PodsScreen
 from podbay.tui.screens.text import TextScreen
+from podbay.tui.screens.workloads import WorkloadsScreen
 from podbay.tui.templates import TEMPLATES
 from podbay.tui.timeline import timeline
-from tests.tui.fake_runtime import FakeRuntime, row
+from tests.tui.fake_runtime import FakeRuntime, row, workload
 
 SIZE = (140, 40)
 
@@ -127,6 +130,60 @@ def test_detail_describe_yaml_views_and_back() -> None:
                      and "kind: Pod" in app.screen.query_one(TextArea).text, "yaml")
         await pilot.press("escape", "escape")
         await settle(pilot, lambda: isinstance(app.screen, PodsScreen), "home again")
+
+    drive(runtime, script)
+
+
+def test_a_pods_age_is_redrawn_as_it_grows() -> None:
+    runtime = FakeRuntime([row("web", created=time.time() - 58)])
+
+    async def script(app: PodbayApp, pilot: Pilot[None]) -> None:
+        table = app.screen.query_one(DataTable)
+        await settle(pilot, lambda: names(app) == ["web"], "the pod")
+        assert str(table.get_row_at(0)[5]) in ("58s", "59s")
+        await settle(pilot, lambda: str(table.get_row_at(0)[5]) == "61s", "a minute old")  # rows unchanged
+
+    drive(runtime, script)
+
+
+def test_workloads_view_drills_into_pods_and_acts_on_the_workload() -> None:
+    runtime = FakeRuntime([row("web-7d9f-abcde", labels={"app": "web"}), row("db-0", labels={"app": "db"})],
+                          workload_rows=[workload("Deployment", "web"), workload("StatefulSet", "db", "0/1",
+                                                                                     "Progressing"),
+                                         workload("Job", "batch", "1/3", "Running", pods="job-name=batch")])
+
+    async def script(app: PodbayApp, pilot: Pilot[None]) -> None:
+        await settle(pilot, lambda: len(names(app)) == 2, "two pods")
+        await pilot.press("w")
+        await settle(pilot, lambda: isinstance(app.screen, WorkloadsScreen) and len(names(app)) == 3, "workloads")
+        assert names(app) == ["Deployment", "Job", "StatefulSet"]
+        table = app.screen.query_one(DataTable)
+        assert [str(cell) for cell in table.get_row_at(2)[2:7]] == ["db", "0/1", "2", "2", "Progressing"]
+        await pilot.press("d")
+        await settle(pilot, lambda: isinstance(app.screen, TextScreen)
+                     and "Selector:           app=web" in app.screen.query_one(TextArea).text, "describe")
+        await pilot.press("escape", "y")
+        await settle(pilot, lambda: isinstance(app.screen, TextScreen)
+                     and "kind: Deployment" in app.screen.query_one(TextArea).text, "yaml")
+        await pilot.press("escape", "s")
+        await settle(pilot, lambda: isinstance(app.screen, Prompt), "how many replicas")
+        await pilot.press("5", "enter")
+        await settle(pilot, lambda: runtime.workload_calls == [("scale", "Deployment", "web", 5)], "scaled")
+        await pilot.press("r")
+        await settle(pilot, lambda: runtime.workload_calls[-1] == ("restart", "web"), "rollout restart")
+        await pilot.press("down", "s")  # a Job is not scaled: said, nothing asked
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, WorkloadsScreen) and len(runtime.workload_calls) == 2
+        await pilot.press("ctrl+d")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmCascade), "delete asks")
+        app.screen.query_one("#cascade", Select).value = "orphan"
+        await pilot.click("#confirm")
+        await settle(pilot, lambda: runtime.workload_calls[-1] == ("delete", "Job", "batch", "orphan"), "deleted")
+        await settle(pilot, lambda: names(app) == ["Deployment", "StatefulSet"], "gone from the table")
+        await pilot.press("up", "enter")  # the Deployment's pods: the pods table filtered by its selector
+        await settle(pilot, lambda: isinstance(app.screen, PodsScreen) and names(app) == ["web-7d9f-abcde"],
+                     "the workload's pods")
+        assert app.screen.query_one("#filter").value == "app=web"
 
     drive(runtime, script)
 

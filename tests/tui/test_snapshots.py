@@ -25,7 +25,8 @@ from podbay.tui.dialogs.confirm import ConfirmStop
 from podbay.tui.screens.create import CreateScreen
 from podbay.tui.screens.detail import DetailScreen
 from podbay.tui.screens.inspect import InspectScreen
-from tests.tui.fake_runtime import FakeRuntime, row
+from podbay.tui.screens.workloads import WorkloadsScreen
+from tests.tui.fake_runtime import FakeRuntime, row, workload
 
 SIZE = (120, 32)
 HOURS = 3600.0
@@ -64,6 +65,12 @@ def runtime() -> FakeRuntime:
         row("cache", "Init:1/2", ready="0/1", created=old, ip="10.88.0.4"),
         row("batch", "Completed", ready="0/1", created=old - 20 * HOURS, ip=""),
         row("api", "Running", namespace="shop", ready="2/2", created=old, ip="10.88.0.5", qos="Guaranteed"),
+    ], workload_rows=[
+        workload("Deployment", "web", created=old),
+        workload("ReplicaSet", "web-7d9f5c8b4", up_to_date="-", created=old),
+        workload("StatefulSet", "db", "0/1", "Progressing", up_to_date="1", available="0", created=old),
+        workload("DaemonSet", "logs", "1/1", up_to_date="1", available="1", created=old),
+        workload("Job", "batch", "1/1", "Complete", up_to_date="-", available="-", created=old - 20 * HOURS),
     ])
 
 
@@ -131,3 +138,9 @@ def test_inspect_with_live_graphs(snap_compare: Any) -> None:
 
     assert snap_compare(make_app(runtime()), terminal_size=SIZE,  # type: ignore[arg-type]
                         run_before=until(three_samples, "three samples", "i"))
+
+
+def test_workloads_view(snap_compare: Any) -> None:
+    assert snap_compare(make_app(runtime()), terminal_size=SIZE,  # type: ignore[arg-type]
+                        run_before=until(lambda app: isinstance(app.screen, WorkloadsScreen) and rows(app) == 5,
+                                         "five workloads", "w"))

@@ -8,19 +8,18 @@ sorts by that column.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from podbay.tui.actions import pod_bindings
-from podbay.tui.services import ApiError, PodRow, age, label_filter
+from podbay.tui.keyedrows import KeyedRows, RowsLoaded, read_rows
+from podbay.tui.services import PodRow, age, label_filter
 
 COLUMNS = ("NAME", "NAMESPACE", "READY", "STATUS", "RESTARTS", "AGE", "IP", "QOS", "CPU", "MEM")
 REFRESH_SECONDS = 1.0
@@ -63,17 +62,12 @@ def sort_key(column: str, row: PodRow) -> object:
     return {"AGE": -row.created, "RESTARTS": row.restarts}.get(column, cells(row)[COLUMNS.index(column)])
 
 
-@dataclass
-class PodsLoaded(Message):
-    rows: list[PodRow]
-    error: str = ""
-
-
 class PodsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "pod('detail')", "Detail"),
         *pod_bindings(),
         Binding("c", "create", "Create"),
+        Binding("w", "workloads", "Workloads"),
         Binding("slash", "filter", "Filter"),
         Binding("less_than_sign", "sort(-1)", "Sort left", show=False),
         Binding("greater_than_sign", "sort(1)", "Sort right", show=False),
@@ -97,10 +91,8 @@ class PodsScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for column in COLUMNS:
-            table.add_column(column, key=column)
-        table.focus()
+        self.table_rows = KeyedRows(self.query_one(DataTable), COLUMNS, styled)
+        self.table_rows.table.focus()
         self.title = "podbay: pods"
         self.load()
         self.set_interval(REFRESH_SECONDS, self.load)
@@ -114,14 +106,9 @@ class PodsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="pods", exit_on_error=False)
     def load(self) -> None:
-        try:
-            rows = self.app.runtime.pods()  # type: ignore[attr-defined]
-        except ApiError as err:
-            self.post_message(PodsLoaded([], str(err)))
-            return
-        self.post_message(PodsLoaded(rows))
+        read_rows(self, self.app.runtime.pods)  # type: ignore[attr-defined]
 
-    def on_pods_loaded(self, message: PodsLoaded) -> None:
+    def on_rows_loaded(self, message: RowsLoaded) -> None:
         if message.error:
             self.notify(message.error, severity="error", timeout=5)
             return
@@ -143,21 +130,9 @@ class PodsScreen(Screen[None]):
     def show(self, rows: list[PodRow]) -> None:
         """Bring the table to ``rows``: changed cells, new and gone rows; the cursor stays on its pod."""
         table = self.query_one(DataTable)
-        shown = {row.uid: row for row in self.matching(rows)}
-        selected = self.selected_uid()
-        for uid in [key for key in self.rows if key not in shown]:
-            table.remove_row(uid)
-            del self.rows[uid]
-        for uid, row in shown.items():
-            values = cells(row)
-            if uid not in self.rows:
-                table.add_row(*(styled(column, value) for column, value in zip(COLUMNS, values, strict=True)),
-                              key=uid)
-            else:
-                for column, old, new in zip(COLUMNS, cells(self.rows[uid]), values, strict=True):
-                    if old != new:
-                        table.update_cell(uid, column, styled(column, new))
-            self.rows[uid] = row
+        selected = self.table_rows.selected()
+        self.rows = {row.uid: row for row in self.matching(rows)}
+        self.table_rows.update({uid: cells(row) for uid, row in self.rows.items()})
         ordered = sorted(self.rows.values(), key=lambda r: (sort_key(self.sort_column, r), r.namespace, r.name),
                          reverse=self.reverse)
         order = [row.uid for row in ordered]
@@ -165,19 +140,12 @@ class PodsScreen(Screen[None]):
             position = {(row.name, row.namespace): index for index, row in enumerate(ordered)}
             table.sort("NAME", "NAMESPACE", key=lambda pair: position[pair])
             self.order = order
-        if selected in self.rows:
-            table.move_cursor(row=table.get_row_index(selected), animate=False)
+        self.table_rows.keep_cursor(selected)
         self.sub_title = f"{len(self.rows)} of {len(rows)} pods" + (f" matching {self.filter_text!r}"
                                                                     if self.filter_text else "")
 
-    def selected_uid(self) -> str:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return ""
-        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-
     def selected(self) -> PodRow | None:
-        return self.rows.get(self.selected_uid())
+        return self.rows.get(self.table_rows.selected())
 
     # --- actions -------------------------------------------------------------------------------
 
@@ -185,6 +153,15 @@ class PodsScreen(Screen[None]):
         field = self.query_one("#filter", Input)
         field.add_class("visible")
         field.focus()
+
+    def set_filter(self, text: str) -> None:
+        """Show only the pods ``text`` matches (a workload's selector, from the workloads view)."""
+        field = self.query_one("#filter", Input)
+        field.value = text
+        field.set_class(bool(text), "visible")
+        self.filter_text = text
+        self.show(self.loaded)
+        self.query_one(DataTable).focus()
 
     @on(Input.Changed, "#filter")
     def filter_changed(self, event: Input.Changed) -> None:
@@ -224,6 +201,9 @@ class PodsScreen(Screen[None]):
             self.notify("no pod selected", severity="warning", timeout=2)
             return
         self.app.open_pod_view(view, row.namespace, row.name)  # type: ignore[attr-defined]
+
+    def action_workloads(self) -> None:
+        self.app.show_workloads()  # type: ignore[attr-defined]
 
     def action_create(self) -> None:
         self.app.create_pod()  # type: ignore[attr-defined]
