@@ -117,8 +117,9 @@ class Runtime:
         """Every Deployment, StatefulSet, DaemonSet, ReplicaSet and Job, as ``podbay get`` counts them."""
         from podbay.runtime.lifecycle.status import parse_time  # noqa: PLC0415
 
+        objects = self._objects()
         rows = []
-        for obj in self._objects():
+        for obj in objects.select() if objects is not None else []:
             if obj["kind"] not in WORKLOAD_KINDS:
                 continue
             meta = obj["metadata"]
@@ -131,8 +132,8 @@ class Runtime:
         return rows
 
     def workload(self, kind: str, namespace: str, name: str) -> dict[str, Any]:
-        obj = next((o for o in self._objects() if (o["kind"], o["metadata"]["namespace"], o["metadata"]["name"])
-                    == (kind, namespace, name)), None)
+        objects = self._objects()
+        obj = objects.get(kind, namespace, name) if objects is not None else None
         if obj is None:
             raise ApiError(f'{kind} "{name}" not found in namespace "{namespace}"')
         return obj
@@ -148,16 +149,14 @@ class Runtime:
 
         return str(yaml.safe_dump(self.workload(kind, namespace, name), sort_keys=False, default_flow_style=False))
 
-    def _objects(self) -> list[dict[str, Any]]:
-        """The applied objects (none before the first apply: the store is not created by reading)."""
+    def _objects(self) -> ObjectStore | None:
+        """The applied objects' store; None before the first apply (reading does not create it)."""
         from podbay.runtime.controllers.objects import ObjectStore  # noqa: PLC0415
 
         where = self.paths.data_dir / "objects.db"
-        if not where.exists():
-            return []
-        if self._object_store is None:
+        if self._object_store is None and where.exists():
             self._object_store = ObjectStore(where)
-        return self._object_store.select()
+        return self._object_store
 
     def usage(self, namespace: str, name: str) -> PodUsage:
         """The pod's and each running container's cgroup figures now (CPU as a counter: compare two)."""
@@ -267,7 +266,6 @@ class Runtime:
     def host_limits() -> list[str]:
         """What this host cannot do, in words (shown by UIs instead of failing later)."""
         return [f"{check.name}: {check.detail}" for check in run_checks() if check.level != "ok"]
-
 
 
 def workload_counts(obj: dict[str, Any]) -> tuple[str, str, str, str]:

@@ -110,7 +110,7 @@ def event_object(event: Event, about: Involved, number: int) -> dict[str, Any]:
     from podbay.runtime.lifecycle.status import now_text  # noqa: PLC0415
 
     involved: dict[str, Any] = {"kind": about.kind, "name": about.name, "uid": about.uid,
-                                "apiVersion": "v1" if about.kind in ("Pod", "Node") else _api_version(about.kind)}
+                                "apiVersion": _api_version(about.kind)}
     if about.namespace:
         involved["namespace"] = about.namespace
     if event.field_path:
@@ -125,7 +125,7 @@ def event_object(event: Event, about: Involved, number: int) -> dict[str, Any]:
 
 
 def _api_version(kind: str) -> str:
-    from podbay.runtime.cli.workloads import KINDS  # noqa: PLC0415
+    from podbay.runtime.cli.workloads import group_of  # noqa: PLC0415
 
-    group = next((g for k, _, g in KINDS.values() if k == kind), "")
+    group = group_of(kind)
     return f"{group}/v1" if group else "v1"

@@ -25,6 +25,11 @@ for _kind, _plural, _group, _aliases in (
         KINDS[_alias] = (_kind, _plural, _group)
 
 
+def group_of(kind: str) -> str:
+    """The API group of a kind podbay knows ("apps" for Deployment, "" for the core kinds)."""
+    return next((group for known, _, group in KINDS.values() if known == kind), "")
+
+
 def _err(message: str) -> int:
     print(f"error: {message}", file=sys.stderr)
     return 1
@@ -82,7 +87,7 @@ def apply_command(paths: Paths, files: list[str], namespace: str | None) -> int:
         return _err(str(err))
     for outcome in answer["results"]:
         kind = outcome["kind"]
-        group = next((g for k, _, g in KINDS.values() if k == kind), "")
+        group = group_of(kind)
         print(f"{kind.lower()}{'.' + group if group else ''}/{outcome['name']} {outcome['result']}")
     return 0
 
