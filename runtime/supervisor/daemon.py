@@ -186,6 +186,8 @@ class Supervisor:
             if worker is not None and worker.finished:  # the store may not say so yet
                 phase = worker.phase()
             raise protocol.RequestError(f"cannot {doing} a completed pod; current phase is {phase}", code="BadRequest")
+        if worker.deleting is not None:
+            raise protocol.RequestError(f"cannot {doing} pod {name}: it is being deleted", code="BadRequest")
         return record, worker
 
     def _debug(self, request: dict[str, Any]) -> dict[str, Any]:

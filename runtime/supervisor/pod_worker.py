@@ -237,12 +237,25 @@ class PodWorker:
                 return
             self.publish()
         finally:
+            self._refuse_waiting("being deleted" if self.deleting is not None else "completed")
             if self.deleting is not None:
                 self._remove()
                 self.deleting.done.set()
             elif self.sandbox is None:  # finished: status and logs stay in the store until deleted
                 self._close_sinks()
                 self.supervisor.forget(self)
+
+    def _refuse_waiting(self, state: str) -> None:
+        """Requests queued when the worker stopped taking them are answered now, not left to time out."""
+        while True:
+            try:
+                item = self.events.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(item, (ephemeral.AddEphemeral, Restart, Pause)):
+                item.error = f"pod {self.name} is {state}"
+                item.done.set()
+            # A second Delete's caller stops waiting when this thread ends (the daemon watches is_alive).
 
     def _create(self) -> bool:
         try:
@@ -304,7 +317,10 @@ class PodWorker:
         return max(min(times) - now, 0.01) if times else None
 
     def _handle(self, item: WorkItem) -> None:
-        if isinstance(item, ephemeral.AddEphemeral):
+        if isinstance(item, (ephemeral.AddEphemeral, Restart, Pause)) and self.deleting is not None:
+            item.error = f"pod {self.name} is being deleted"  # asked in the same moment as the delete
+            item.done.set()
+        elif isinstance(item, ephemeral.AddEphemeral):
             ephemeral.add(self, item)
         elif isinstance(item, Restart):
             self._restart(item)

@@ -247,6 +247,22 @@ def test_restart_one_container_whatever_the_policy(podbay: Podbay) -> None:
         assert refused.returncode == 1 and refused.stderr == f"error: {error}\n", refused.stderr
     missing = podbay.cli("restart", "ghost")
     assert missing.returncode == 1 and 'pods "ghost" not found' in missing.stderr
+    # While the pod is being deleted ("other", a sleep as its pid 1, ignores SIGTERM for its 5 s of grace), a
+    # restart or a pause is refused at once rather than left waiting for the worker that will never take it.
+    argv, kwargs = podbay.argv("delete", "pod", "restartable")
+    deleting = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=podbay.env(),
+                                cwd=str(podbay.home), **kwargs)
+    try:
+        deadline = time.monotonic() + 20
+        while "Terminating" not in podbay.cli("get", "pods", "restartable").stdout:
+            assert time.monotonic() < deadline, "never Terminating"
+            time.sleep(0.1)
+        for verb in ("restart", "pause"):
+            refused = podbay.cli(verb, "restartable")
+            assert refused.returncode == 1 and "it is being deleted" in refused.stderr, (verb, refused.stderr)
+    finally:
+        deleting.communicate(timeout=60)
+    assert deleting.returncode == 0
 
 
 # --- probes ----------------------------------------------------------------------------------
