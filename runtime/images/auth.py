@@ -10,7 +10,9 @@ repository, as podman allows) wins:
 5. ``~/.docker/config.json`` and ``~/.dockercfg`` (docker's).
 
 An entry is ``{"auth": base64("user:password")}``; docker.io also answers to docker's historical key
-``https://index.docker.io/v1/``. Credential helpers (``credHelpers``, ``credsStore``) are not run.
+``https://index.docker.io/v1/``. A file may instead name a credential helper for the registry
+(``credHelpers``) or for every registry (``credsStore``): ``docker-credential-NAME get`` is run with the
+server on its standard input and answers ``{"Username": ..., "Secret": ...}``, as docker and podman run it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import base64
 import binascii
 import json
 import os
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,7 +64,7 @@ def search_files(authfile: str = "") -> list[Path]:
     return files
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _load(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
     except FileNotFoundError:
@@ -70,6 +73,12 @@ def _read(path: Path) -> dict[str, Any]:
         raise AuthError(f"{path}: cannot read credentials: {err}") from err
     if not isinstance(data, dict):
         raise AuthError(f"{path}: not a JSON object")
+    return data
+
+
+def _read(path: Path, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The file's ``auths`` (``data``: its content, when already loaded)."""
+    data = _load(path) if data is None else data
     auths = data.get("auths", data if path.name == ".dockercfg" else {})
     if not isinstance(auths, dict):
         raise AuthError(f"{path}: \"auths\" must be an object")
@@ -104,14 +113,58 @@ def find(registry: str, repository: str = "", authfile: str = "",
     """The credentials for ``registry`` (``repository``: ``domain/path``), and the file they came from:
     a pod's pull ``secrets`` first (their name, their auths), as the kubelet tries them, then the files."""
     keys = _keys(registry, repository or registry)
-    sources = [(Path(name), auths) for name, auths in secrets or []]
-    for path, auths in sources + [(path, _read(path)) for path in search_files(authfile)]:
+    sources: list[tuple[Path, dict[str, Any]]] = [(Path(name), {"auths": auths}) for name, auths in secrets or []]
+    for path, data in sources + [(path, _load(path)) for path in search_files(authfile)]:
+        helper = _helper_name(data, registry)
+        if helper:
+            from_helper = run_helper(helper, registry, path)
+            if from_helper is not None:
+                return from_helper, path
+        auths = _read(path, data)
         for key in keys:
             if key in auths:
                 found = _decode(auths[key], path, key)
                 if found is not None:
                     return found, path
     return None, None
+
+
+def _helper_name(data: dict[str, Any], registry: str) -> str:
+    """The credential helper a config names for ``registry``: its own (credHelpers), else the store's."""
+    helpers = data.get("credHelpers")
+    if not isinstance(helpers, dict):
+        helpers = {}
+    for key in DOCKER_HUB_KEYS if registry == "docker.io" else (registry,):
+        if helpers.get(key):
+            return str(helpers[key])
+    return str(data.get("credsStore") or "")
+
+
+def run_helper(name: str, registry: str, path: Path) -> Credentials | None:
+    """``docker-credential-NAME get`` for ``registry``; None when it holds nothing for it."""
+    program = f"docker-credential-{name}"
+    server = "https://index.docker.io/v1/" if registry == "docker.io" else registry
+    try:
+        done = subprocess.run([program, "get"], input=server, capture_output=True, text=True, timeout=60,
+                              check=False)
+    except FileNotFoundError as err:
+        raise AuthError(f"{path} names the credential helper {program}, which is not installed") from err
+    except subprocess.TimeoutExpired as err:
+        raise AuthError(f"{program} get did not answer within 60 s") from err
+    said = (done.stderr or done.stdout).strip()
+    if done.returncode != 0:
+        if "credentials not found" in said.lower():
+            return None
+        raise AuthError(f"{program} get failed: {said or f'exit code {done.returncode}'}")
+    try:
+        answer = json.loads(done.stdout)
+        username, secret = str(answer["Username"]), str(answer["Secret"])
+    except (ValueError, KeyError, TypeError) as err:
+        raise AuthError(f"{program} get answered something that is not its JSON: {done.stdout[:200]!r}") from err
+    if username == "<token>":
+        raise AuthError(f"{program} holds an identity token for {registry}, which podbay cannot use; "
+                        f"log in with podbay login {registry}")
+    return Credentials(username, secret)
 
 
 def from_secret(name: str, values: dict[str, bytes]) -> tuple[str, dict[str, Any]]:

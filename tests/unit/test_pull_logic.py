@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,37 @@ def test_auth_files_are_searched_in_podmans_order(tmp_path: Path, monkeypatch: p
     assert auth.find("docker.io", "docker.io/library/nginx") == (auth.Credentials("own", "file"), written)
     assert auth.remove("docker.io") and not auth.remove("docker.io")
     assert auth.find("docker.io", "docker.io/x")[0] == auth.Credentials("pod", "man")
+
+
+def test_credential_helpers_are_run_as_docker_runs_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
+    helpers = tmp_path / "bin"
+    helpers.mkdir()
+    # A helper in docker's protocol: the server on stdin, JSON out; "credentials not found" for others.
+    (helpers / "docker-credential-fake").write_text(
+        "#!/bin/sh\n[ \"$1\" = get ] || exit 2\nread server\ncase $server in\n"
+        "  reg.test:5000) echo '{\"ServerURL\":\"reg.test:5000\",\"Username\":\"helped\",\"Secret\":\"s3\"}' ;;\n"
+        "  https://index.docker.io/v1/) echo '{\"Username\":\"<token>\",\"Secret\":\"t\"}' ;;\n"
+        "  *) echo 'credentials not found in native keychain' >&2; exit 1 ;;\nesac\n")
+    (helpers / "docker-credential-fake").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{helpers}:{os.environ['PATH']}")
+    docker = tmp_path / ".docker" / "config.json"
+    docker.parent.mkdir()
+    docker.write_text(json.dumps({"credHelpers": {"reg.test:5000": "fake", "other.test": "absent"},
+                                  "auths": {"plain.test": {"auth": "dTpw"}}}))
+    assert auth.find("reg.test:5000", "reg.test:5000/app") == (auth.Credentials("helped", "s3"), docker)
+    assert auth.find("plain.test", "plain.test/app")[0] == auth.Credentials("u", "p")  # no helper for it
+    with pytest.raises(auth.AuthError, match="names the credential helper docker-credential-absent, which is not "
+                                             "installed"):
+        auth.find("other.test", "other.test/app")
+    docker.write_text(json.dumps({"credsStore": "fake", "auths": {"plain.test": {"auth": "dTpw"}}}))
+    assert auth.find("reg.test:5000", "reg.test:5000/app")[0] == auth.Credentials("helped", "s3")
+    assert auth.find("plain.test", "plain.test/app")[0] == auth.Credentials("u", "p")  # the store has none
+    with pytest.raises(auth.AuthError, match=r"identity token for docker\.io"):
+        auth.find("docker.io", "docker.io/library/nginx")
 
 
 def test_a_malformed_auth_file_is_named(tmp_path: Path) -> None:
