@@ -239,6 +239,19 @@ def test_htpasswd_basic_auth_login_and_logout(store: Podbay, registry: Registry,
     finally:
         docker.unlink()
         podbay.cli("image", "rm", image)
+    # A credential helper named by docker's file (credHelpers), in docker's protocol.
+    helper = give_file(podbay, "bin/docker-credential-testpass",
+                       "#!/bin/sh\nread server\n[ \"$1 $server\" = \"get " + registry.host + "\" ] || exit 1\n"
+                       "echo '{\"Username\": \"alice\", \"Secret\": \"s3cret\"}'\n")
+    helper.chmod(0o755)
+    docker = give_file(podbay, ".docker/config.json", json.dumps({"credHelpers": {registry.host: "testpass"}}))
+    podbay.extra_env["PATH"] = f"{helper.parent}:{podbay.env()['PATH']}"
+    try:
+        assert_pulled(pull(podbay, "--tls-verify=false", image))
+    finally:
+        del podbay.extra_env["PATH"]
+        docker.unlink()
+        podbay.cli("image", "rm", image)
 
 
 def test_bearer_token_auth(store: Podbay, registry: Registry, test_netns: str, pushed: Pushed) -> None:
