@@ -115,6 +115,7 @@ class Runtime:
 
     def workloads(self) -> list[WorkloadRow]:
         """Every Deployment, StatefulSet, DaemonSet, ReplicaSet and Job, as ``podbay get`` counts them."""
+        from podbay.runtime.cli.workloads import pods_selector  # noqa: PLC0415
         from podbay.runtime.lifecycle.status import parse_time  # noqa: PLC0415
 
         objects = self._objects()
@@ -286,13 +287,3 @@ def workload_counts(obj: dict[str, Any]) -> tuple[str, str, str, str]:
                   if c.get("type") == "Progressing" and c.get("status") == "False"), "")
     state = stuck or ("Ready" if ready == updated == available == wanted else "Progressing")
     return f"{ready}/{wanted}", "-" if kind == "ReplicaSet" else str(updated), str(available), state
-
-
-def pods_selector(obj: dict[str, Any]) -> str:
-    """A selector for a workload's pods, in the pods table's filter syntax."""
-    from podbay.runtime.cli.workloads import selector_text  # noqa: PLC0415
-
-    if obj["kind"] == "Job":
-        return f"job-name={obj['metadata']['name']}"
-    text = selector_text(obj.get("spec") or {})
-    return "" if text == "<none>" else text

@@ -171,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     top_kinds.add_parser("node", aliases=["nodes", "no"], help="this machine's usage")
 
     logs = commands.add_parser("logs", help="print a container's logs")
-    logs.add_argument("pod", metavar="POD")
+    logs.add_argument("pod", metavar="POD", help="a pod, or TYPE/NAME of a workload (deploy/web): its first pod")
     logs.add_argument("-c", "--container")
     logs.add_argument("-f", "--follow", action="store_true")
     logs.add_argument("-p", "--previous", action="store_true", help="the previous run of the container")

@@ -222,11 +222,45 @@ def log_folder(paths: Paths, record: PodRecord) -> Path:
     return paths.data_dir / "logs" / f"{record.namespace}_{record.name}_{record.uid}"
 
 
+def pod_of(paths: Paths, store: StateStore, target: str, namespace: str) -> str:
+    """``pod/NAME`` or a workload's ``deploy/NAME``, ``job/NAME`` ...: the pod kubectl would choose (running
+    and ready first, then the oldest); "Found N pods" said on stderr as kubectl says it. ValueError if none."""
+    from podbay.runtime.cli.workloads import KINDS, group_of, pods_selector  # noqa: PLC0415
+    from podbay.runtime.controllers.objects import ObjectStore  # noqa: PLC0415
+
+    alias, _, name = target.partition("/")
+    if alias in ("pod", "pods", "po"):
+        return name
+    if alias not in KINDS or KINDS[alias][0] in ("ConfigMap", "Secret"):
+        raise ValueError(f'cannot get logs of "{alias}": name a pod or a workload (deploy/NAME, job/NAME ...)')
+    kind, plural, _ = KINDS[alias]
+    objects = paths.data_dir / "objects.db"
+    obj = ObjectStore(objects).get(kind, namespace, name) if objects.exists() else None
+    if obj is None:
+        group = group_of(kind)
+        raise ValueError(f'{plural}{"." + group if group else ""} "{name}" not found')
+    selector = pods_selector(obj)
+    pods = _select(store, [], namespace, selector) if selector else []
+    if not pods:
+        raise ValueError(f"{kind.lower()}/{name} has no pods")
+    pods.sort(key=lambda r: (r.status.get("phase") != "Running", not any(
+        c.get("type") == "Ready" and c.get("status") == "True" for c in r.status.get("conditions") or []),
+        r.created))
+    if len(pods) > 1:
+        print(f"Found {len(pods)} pods, using pod/{pods[0].name}", file=sys.stderr)
+    return pods[0].name
+
+
 def logs(paths: Paths, pod: str, namespace: str, container: str | None, *, follow: bool, previous: bool,
          tail: int, since: str | None, timestamps: bool, all_containers: bool, prefix: bool) -> int:
     from podbay.runtime.logs import cri  # noqa: PLC0415
 
     store = open_store(paths)
+    if "/" in pod:  # kubectl's logs TYPE/NAME: a workload's first pod
+        try:
+            pod = pod_of(paths, store, pod, namespace)
+        except ValueError as err:
+            return _err(str(err), 1)
     record = store.pod(namespace, pod)
     if record is None:
         return _err(f'pods "{pod}" not found', 1)

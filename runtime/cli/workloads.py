@@ -355,6 +355,14 @@ def describe_text(obj: dict[str, Any], events: list[Any]) -> str:
     return "\n".join(out)
 
 
+def pods_selector(obj: dict[str, Any]) -> str:
+    """A selector for a workload's pods, in ``-l``'s syntax ("" when it has none)."""
+    if obj["kind"] == "Job":
+        return f"job-name={obj['metadata']['name']}"
+    text = selector_text(obj.get("spec") or {})
+    return "" if text == "<none>" else text
+
+
 def _counts(kind: str, spec: dict[str, Any], status: dict[str, Any]) -> list[tuple[str, str]]:
     if kind == "Deployment":
         rolling = (spec.get("strategy") or {}).get("rollingUpdate") or {}

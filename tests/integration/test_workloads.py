@@ -321,3 +321,7 @@ def test_rollout_status_history_undo_and_restart(root_only_podbay: Podbay) -> No
     wait("every pod replaced", lambda: not before & {p["metadata"]["name"] for p in pods(podbay)})
     described = podbay.cli("describe", "deploy", "web").stdout
     assert "ScalingReplicaSet" in described and "2 desired | 2 updated | 2 total | 2 available" in described
+    wait("logs of deploy/web", lambda: podbay.cli("logs", "deploy/web").stdout.strip() == "v1")  # one of its pods
+    assert "Found 2 pods, using pod/web-" in podbay.cli("logs", "deploy/web").stderr
+    missing = podbay.cli("logs", "deploy/nope")
+    assert missing.returncode == 1 and 'deployments.apps "nope" not found' in missing.stderr

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from podbay.runtime.api import ApiError, Runtime, pods_selector, workload_counts
+from podbay.runtime.api import ApiError, Runtime, workload_counts
+from podbay.runtime.cli.workloads import pods_selector
 from podbay.runtime.controllers.objects import ObjectStore
 from podbay.runtime.paths import Paths
 from podbay.runtime.state.store import StateStore
