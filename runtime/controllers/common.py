@@ -59,6 +59,8 @@ class PodView:
     annotations: dict[str, str] = field(default_factory=dict)
     restarts: int = 0  # of its containers, summed
     finished: float = 0.0  # when it ended (Succeeded or Failed)
+    exit_codes: list[tuple[str, int]] = field(default_factory=list)  # terminated containers: apps, then inits
+    conditions: dict[str, str] = field(default_factory=dict)  # type -> status
 
     @property
     def active(self) -> bool:

@@ -9,6 +9,10 @@
   ``backoffLimit`` (6) the Job fails (``BackoffLimitExceeded``) and its running pods are deleted. A failed
   pod is replaced after the Job's backoff: 10 s doubling to 6 minutes (``PODBAY_BACKOFF_BASE``/``_CAP`` scale
   it down for tests, as the crash-loop backoff's).
+- ``podFailurePolicy``: each failed pod is checked against the rules in order (its containers' exit codes,
+  ``In``/``NotIn``, exit code 0 never matching; or its conditions); the first match decides: ``FailJob``
+  fails the Job at once (``PodFailurePolicy``, the controller's message), ``Ignore`` does not count the
+  failure toward ``backoffLimit`` (nor in ``status.failed``), ``Count`` (and no match) counts it.
 - ``activeDeadlineSeconds``: past it the Job fails (``DeadlineExceeded``) and its pods are deleted.
 - ``ttlSecondsAfterFinished``: the finished Job (and its pods) are deleted that long after it ended.
 """
@@ -76,6 +80,12 @@ def reconcile(job: dict[str, Any], pods: list[PodView], now: float) -> JobPlan:
     active = [p for p in pods if p.active]
     succeeded = [p for p in pods if p.phase == "Succeeded"]
     failed_pods = [p for p in pods if p.phase == "Failed"]
+    policy_failure = ""
+    if spec.get("podFailurePolicy"):
+        verdicts = [(pod, policy_verdict(spec["podFailurePolicy"], pod, meta.get("namespace") or "default"))
+                    for pod in sorted(failed_pods, key=lambda p: p.finished)]
+        policy_failure = next((why for _, (action, why) in verdicts if action == "FailJob"), "")
+        failed_pods = [pod for pod, (action, _) in verdicts if action != "Ignore"]
     failures = len(failed_pods) + (0 if never else sum(p.restarts for p in pods))
     done_indexes = {int(p.annotations.get(INDEX, "-1")) for p in succeeded} - {-1}
     status.update({"active": len(active), "succeeded": len(done_indexes) if indexed else len(succeeded),
@@ -93,7 +103,9 @@ def reconcile(job: dict[str, Any], pods: list[PodView], now: float) -> JobPlan:
     deadline = spec.get("activeDeadlineSeconds")
     backoff_limit = 6 if spec.get("backoffLimit") is None else int(spec["backoffLimit"])
     failure = None
-    if deadline is not None and now - _seconds(status["startTime"]) >= int(deadline):
+    if policy_failure:
+        failure = ("PodFailurePolicy", policy_failure)
+    elif deadline is not None and now - _seconds(status["startTime"]) >= int(deadline):
         failure = ("DeadlineExceeded", "Job was active longer than specified deadline")
     elif failures > backoff_limit:
         failure = ("BackoffLimitExceeded", "Job has reached the specified backoff limit")
@@ -135,6 +147,27 @@ def reconcile(job: dict[str, Any], pods: list[PodView], now: float) -> JobPlan:
             break
         plan.create.append(_pod(job, owner, free[n] if indexed else None))
     return plan
+
+
+def policy_verdict(policy: dict[str, Any], pod: PodView, namespace: str) -> tuple[str, str]:
+    """The action of the first rule a failed pod matches ("Count" when none does) and, for FailJob, the
+    Job controller's message."""
+    for index, rule in enumerate(policy.get("rules") or []):
+        action = str(rule.get("action") or "")
+        codes = rule.get("onExitCodes")
+        if codes:
+            wanted = set(codes.get("values") or [])
+            for container, code in pod.exit_codes:
+                if code == 0 or codes.get("containerName") not in (None, container):
+                    continue
+                if (code in wanted) == (codes.get("operator") == "In"):
+                    return action, (f"Container {container} for pod {namespace}/{pod.name} failed with exit code "
+                                    f"{code} matching {action} rule at index {index}")
+        for pattern in rule.get("onPodConditions") or []:
+            if pod.conditions.get(pattern.get("type")) == (pattern.get("status") or "True"):
+                return action, (f"Pod {namespace}/{pod.name} has condition {pattern['type']} matching {action} "
+                                f"rule at index {index}")
+    return "Count", ""
 
 
 def _condition(kind: str, reason: str, message: str, now: float) -> dict[str, Any]:

@@ -45,7 +45,10 @@ def pod_view(record: PodRecord, deleting: set[str]) -> PodView:
                    ready.get("status") == "True", _timestamp(str(ready.get("lastTransitionTime") or "")),
                    record.created, bool(record.runtime.get("deleting")) or record.uid in deleting,
                    dict(meta.get("annotations") or {}), sum(int(s.get("restartCount") or 0) for s in statuses),
-                   max(ends, default=0.0))
+                   max(ends, default=0.0),
+                   [(str(s.get("name")), int(s["state"]["terminated"].get("exitCode") or 0)) for s in statuses
+                    if "terminated" in (s.get("state") or {})],
+                   {str(c.get("type")): str(c.get("status")) for c in record.status.get("conditions") or []})
 
 
 class ControllerManager:

@@ -344,6 +344,9 @@ def _default_job(job: Job) -> None:
     spec.manual_selector = bool(spec.manual_selector)
     spec.pod_replacement_policy = spec.pod_replacement_policy or (
         "Failed" if spec.pod_failure_policy else "TerminatingOrFailed")
+    for rule in spec.pod_failure_policy.rules if spec.pod_failure_policy else []:
+        for pattern in rule.on_pod_conditions:
+            pattern.status = pattern.status or "True"
     if not spec.manual_selector and spec.selector is None and spec.template is not None:
         uid, name = job.metadata.uid, job.metadata.name
         labels = {JOB_CONTROLLER_UID_LABEL: uid, JOB_NAME_LABEL: name, "controller-uid": uid, "job-name": name}

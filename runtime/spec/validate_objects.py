@@ -13,7 +13,18 @@ from typing import Any
 
 from podbay.runtime.spec import names
 from podbay.runtime.spec.defaults import JOB_CONTROLLER_UID_LABEL
-from podbay.runtime.spec.errors import ErrorType, FieldError, Key, Path, forbidden, invalid, required
+from podbay.runtime.spec.errors import (
+    ErrorType,
+    FieldError,
+    Key,
+    Path,
+    duplicate,
+    forbidden,
+    invalid,
+    not_supported,
+    required,
+    too_many,
+)
 from podbay.runtime.spec.meta import LabelSelector, ObjectMeta
 from podbay.runtime.spec.objects import ConfigMap, PersistentVolumeClaim, Secret, decode_base64
 from podbay.runtime.spec.pod import Pod, PodSpec
@@ -30,6 +41,8 @@ from podbay.runtime.spec.workloads import (
     DaemonSet,
     Deployment,
     Job,
+    PodFailurePolicy,
+    PodFailurePolicyOnExitCodesRequirement,
     PodTemplateSpec,
     ReplicaSet,
     StatefulSet,
@@ -267,6 +280,64 @@ def _validate_daemon_set(obj: DaemonSet, path: Path, report: Report) -> None:
                                  here + ("rollingUpdate",), report)
 
 
+POD_FAILURE_ACTIONS = ["FailJob", "FailIndex", "Ignore", "Count"]
+
+
+def _validate_pod_failure_policy(policy: PodFailurePolicy, template: PodTemplateSpec | None, path: Path,
+                                 report: Report) -> None:
+    """As the API server's validatePodFailurePolicy (batch/v1)."""
+    pod = template.spec if template is not None else None
+    if pod is not None and pod.restart_policy != "Never":
+        report.add(invalid(path + ("template", "spec", "restartPolicy"), pod.restart_policy,
+                           'only "Never" is supported when podFailurePolicy is specified'))
+    here = path + ("podFailurePolicy", "rules")
+    if len(policy.rules) > 20:
+        report.add(too_many(here, f"{len(policy.rules)}: must have at most 20 items"))
+    names = {c.name for c in (pod.containers + pod.init_containers if pod is not None else [])}
+    for index, rule in enumerate(policy.rules):
+        at = here + (index,)
+        if rule.action not in POD_FAILURE_ACTIONS:
+            report.add(not_supported(at + ("action",), rule.action, POD_FAILURE_ACTIONS))
+        elif rule.action == "FailIndex":
+            report.add(invalid(at + ("action",), rule.action, "can only be used when backoffLimitPerIndex is set, "
+                               "which podbay's Job controller does not implement"))
+        codes, patterns = rule.on_exit_codes, rule.on_pod_conditions
+        if codes is None and not patterns:
+            report.add(invalid(at, None, "specifying one of OnExitCodes and OnPodConditions is required"))
+        elif codes is not None and patterns:
+            report.add(invalid(at, None, "specifying both OnExitCodes and OnPodConditions is not supported"))
+        if codes is not None:
+            _validate_exit_codes(codes, names, at + ("onExitCodes",), report)
+        if len(patterns) > 20:
+            report.add(too_many(at + ("onPodConditions",), f"{len(patterns)}: must have at most 20 items"))
+        for number, pattern in enumerate(patterns):
+            where = at + ("onPodConditions", number)
+            if not pattern.type:
+                report.add(required(where + ("type",)))
+            one_of(pattern.status, ["True", "False", "Unknown"], where + ("status",), report)
+
+
+def _validate_exit_codes(codes: PodFailurePolicyOnExitCodesRequirement, names: set[str], path: Path,
+                         report: Report) -> None:
+    container, operator, values = codes.container_name, codes.operator, codes.values
+    if container is not None and container not in names:
+        report.add(invalid(path + ("containerName",), container,
+                           "must be one of the container or initContainer names in the pod template"))
+    if operator not in ("In", "NotIn"):
+        report.add(not_supported(path + ("operator",), operator, ["In", "NotIn"]))
+    if not values:
+        report.add(required(path + ("values",)))
+    elif len(values) > 255:
+        report.add(too_many(path + ("values",), f"{len(values)}: must have at most 255 items"))
+    for index, value in enumerate(values):
+        if value in values[:index]:
+            report.add(duplicate(path + ("values", index), value))
+        elif index and value < values[index - 1]:
+            report.add(invalid(path + ("values", index), value, "must be ordered"))
+        if operator == "In" and value == 0:
+            report.add(invalid(path + ("values", index), value, "must not be 0 for the In operator"))
+
+
 def _validate_job(job: Job, path: Path, report: Report) -> None:
     spec = job.spec
     assert spec is not None and job.metadata is not None
@@ -282,6 +353,8 @@ def _validate_job(job: Job, path: Path, report: Report) -> None:
         report.add(required(path + ("completions",), "when completion mode is Indexed"))
     one_of(spec.pod_replacement_policy or "", ["TerminatingOrFailed", "Failed"],
             path + ("podReplacementPolicy",), report)
+    if spec.pod_failure_policy is not None:
+        _validate_pod_failure_policy(spec.pod_failure_policy, spec.template, path, report)
     if not spec.manual_selector and spec.selector is not None:
         generated = spec.selector.match_labels == {JOB_CONTROLLER_UID_LABEL: job.metadata.uid}
         if not generated or spec.selector.match_expressions:

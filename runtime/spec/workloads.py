@@ -151,11 +151,36 @@ _ALPHA_JOB = "podbay's Job controller does not implement it"
 
 
 @dataclass(kw_only=True)
+class PodFailurePolicyOnExitCodesRequirement:
+    container_name: str | None = opt("Only this container's exit code (default: every container's).")
+    operator: str = text("In or NotIn: a failed container's exit code is (not) one of values.")
+    values: list[int] = many("Exit codes, in increasing order (0 is never a failure: not with In).")
+
+
+@dataclass(kw_only=True)
+class PodFailurePolicyOnPodConditionsPattern:
+    type: str = text("A pod condition type, e.g. DisruptionTarget.")
+    status: str = text("True (default), False or Unknown.")
+
+
+@dataclass(kw_only=True)
+class PodFailurePolicyRule:
+    action: str = text("FailJob (the Job fails at once), Ignore (not counted toward backoffLimit) or Count.")
+    on_exit_codes: PodFailurePolicyOnExitCodesRequirement | None = opt("Match on containers' exit codes.")
+    on_pod_conditions: list[PodFailurePolicyOnPodConditionsPattern] = many("Match on the pod's conditions.")
+
+
+@dataclass(kw_only=True)
+class PodFailurePolicy:
+    rules: list[PodFailurePolicyRule] = many("Checked in order for each failed pod; the first match decides.")
+
+
+@dataclass(kw_only=True)
 class JobSpec:
     parallelism: int | None = opt("Pods running at once (default 1).")
     completions: int | None = opt("Successful pods needed (default 1).")
     active_deadline_seconds: int | None = opt("Seconds the Job may run before it is failed.")
-    pod_failure_policy: Opaque | None = opt("Rules on pod failures.", honour=Honour.UNSUPPORTED, why=_ALPHA_JOB)
+    pod_failure_policy: PodFailurePolicy | None = opt("Rules on pod failures (template restartPolicy: Never).")
     success_policy: Opaque | None = opt("Rules for early success.", honour=Honour.UNSUPPORTED, why=_ALPHA_JOB)
     backoff_limit: int | None = opt("Retries before the Job is failed (default 6).")
     backoff_limit_per_index: int | None = opt("Retries per index.", honour=Honour.UNSUPPORTED, why=_ALPHA_JOB)

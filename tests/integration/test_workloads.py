@@ -269,6 +269,27 @@ def test_a_failing_job_stops_at_its_backoff_limit(root_only_podbay: Podbay) -> N
     assert all(" Normal " not in line for line in warnings)
 
 
+def test_a_pod_failure_policy_fails_the_job_at_once_or_ignores_the_failure(root_only_podbay: Podbay) -> None:
+    podbay = root_only_podbay
+    rules = [{"action": "FailJob", "onExitCodes": {"containerName": "main", "operator": "In", "values": [42]}},
+             {"action": "Ignore", "onExitCodes": {"operator": "In", "values": [7]}}]
+    # Exit 7 the first time (a marker file in a hostPath says so), 42 the second: the first failure is ignored
+    # (backoffLimit 0 would have failed the Job), the second fails it by the policy, not by backoffLimit.
+    folder = podbay.home / "policy"
+    folder.mkdir()
+    obj = job("policy", "if [ -e /h/once ]; then exit 42; fi; touch /h/once; exit 7", backoffLimit=0,
+              podFailurePolicy={"rules": rules})
+    obj["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] = [{"name": "h", "mountPath": "/h"}]
+    obj["spec"]["template"]["spec"]["volumes"] = [{"name": "h", "hostPath": {"path": str(folder)}}]
+    apply(podbay, obj)
+    wait("failed by the policy", lambda: job_condition(podbay, "policy") == "PodFailurePolicy", timeout=90)
+    status = get(podbay, "job", "policy")["status"]
+    assert status["failed"] == 1 and len(pods(podbay)) == 2  # the ignored failure is not counted
+    message = next(c["message"] for c in status["conditions"] if c["type"] == "Failed")
+    assert message.startswith("Container main for pod default/policy-") and message.endswith(
+        "failed with exit code 42 matching FailJob rule at index 0"), message
+
+
 def test_a_statefulset_starts_in_order_and_keeps_its_storage(root_only_podbay: Podbay) -> None:
     podbay = root_only_podbay
     sts = workload("StatefulSet", 3, "echo $(hostname) >> /data/boots; sleep 3600", serviceName="web",

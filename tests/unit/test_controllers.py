@@ -227,6 +227,39 @@ def test_an_indexed_job_runs_each_index_once_with_its_env() -> None:
     assert job.index_ranges({0, 1, 2, 4, 6, 7}) == "0-2,4,6-7"
 
 
+def failed_with(name: str, at: float, **codes: int) -> PodView:
+    view = ended(name, "Failed", at)
+    view.exit_codes = list(codes.items())
+    return view
+
+
+def test_pod_failure_policy_fails_the_job_ignores_or_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PODBAY_BACKOFF_BASE", "0")
+    policy = {"rules": [{"action": "FailJob", "onExitCodes": {"containerName": "c", "operator": "In", "values": [42]}},
+                        {"action": "Ignore", "onExitCodes": {"operator": "In", "values": [137]}},
+                        {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]},
+                        {"action": "Count", "onExitCodes": {"operator": "NotIn", "values": [1]}}]}
+    obj = job_object(backoffLimit=1, podFailurePolicy=policy)
+    # Ignored failures (an OOM kill, a disruption) count toward nothing and are replaced.
+    disrupted = failed_with("b", 2, c=1, sidecar=0)
+    disrupted.conditions = {"DisruptionTarget": "True"}
+    plan = job.reconcile(obj, [failed_with("a", 1, c=137), disrupted], now=5)
+    assert "conditions" not in plan.status or not plan.status["conditions"]
+    assert plan.status["failed"] == 0 and len(plan.create) == 1
+    # A counted failure (exit 1: no rule; the sidecar's 0 never matches NotIn) and another: past backoffLimit 1.
+    counted = [failed_with("c", 3, c=1, sidecar=0), failed_with("d", 4, c=2)]
+    plan = job.reconcile(obj, counted, now=5)
+    assert plan.status["conditions"][-1]["reason"] == "BackoffLimitExceeded"
+    assert job.policy_verdict(policy, counted[0], "default") == ("Count", "")
+    # Exit code 42 of container c: the Job fails at once, with the controller's message, its running pods deleted.
+    plan = job.reconcile(obj, [failed_with("e", 6, c=42), pod_view("f")], now=7)
+    failed = plan.status["conditions"][-1]
+    assert (failed["type"], failed["reason"]) == ("Failed", "PodFailurePolicy") and plan.delete == ["f"]
+    assert failed["message"] == ("Container c for pod default/e failed with exit code 42 matching FailJob rule at "
+                                 "index 0")
+    assert ("Warning", "PodFailurePolicy", failed["message"]) in plan.events
+
+
 def test_active_deadline_and_ttl() -> None:
     obj = job_object(activeDeadlineSeconds=5, ttlSecondsAfterFinished=10)
     obj["status"] = {"startTime": "1970-01-01T00:00:00Z"}

@@ -71,6 +71,30 @@ CASES = [
     ("job mode", job(completionMode="Sorted"), 'spec.completionMode: Unsupported value: "Sorted"'),
     ("job selector", {**job(), "spec": {**job()["spec"], "selector": {"matchLabels": {"app": "x"}}}},
      'spec.selector: Invalid value: {"app": "x"}: `selector` not auto-generated'),
+    ("failure policy restart", job(template={"spec": {"restartPolicy": "OnFailure", "containers": [
+        {"name": "c", "image": "busybox"}]}}, podFailurePolicy={"rules": [
+            {"action": "Ignore", "onExitCodes": {"operator": "In", "values": [1]}}]}),
+     'spec.template.spec.restartPolicy: Invalid value: "OnFailure": only "Never" is supported when '
+     "podFailurePolicy is specified"),
+    ("failure policy action", job(podFailurePolicy={"rules": [
+        {"action": "Retry", "onExitCodes": {"operator": "In", "values": [1]}}]}),
+     'spec.podFailurePolicy.rules[0].action: Unsupported value: "Retry"'),
+    ("failure policy neither", job(podFailurePolicy={"rules": [{"action": "Count"}]}),
+     "spec.podFailurePolicy.rules[0]: Invalid value: null: specifying one of OnExitCodes and OnPodConditions is "
+     "required"),
+    ("failure policy zero", job(podFailurePolicy={"rules": [
+        {"action": "FailJob", "onExitCodes": {"operator": "In", "values": [0, 3]}}]}),
+     "spec.podFailurePolicy.rules[0].onExitCodes.values[0]: Invalid value: 0: must not be 0 for the In operator"),
+    ("failure policy order", job(podFailurePolicy={"rules": [
+        {"action": "FailJob", "onExitCodes": {"operator": "NotIn", "values": [5, 3]}}]}),
+     "spec.podFailurePolicy.rules[0].onExitCodes.values[1]: Invalid value: 3: must be ordered"),
+    ("failure policy container", job(podFailurePolicy={"rules": [
+        {"action": "FailJob", "onExitCodes": {"containerName": "nope", "operator": "In", "values": [3]}}]}),
+     'spec.podFailurePolicy.rules[0].onExitCodes.containerName: Invalid value: "nope": must be one of the '
+     "container or initContainer names in the pod template"),
+    ("failure policy status", job(podFailurePolicy={"rules": [
+        {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "Maybe"}]}]}),
+     'spec.podFailurePolicy.rules[0].onPodConditions[0].status: Unsupported value: "Maybe"'),
     ("configmap key", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a b": "x"}},
      'data: Invalid value: "a b": a valid config key must consist of alphanumeric characters'),
     ("configmap duplicate", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
@@ -104,6 +128,10 @@ def test_rule(manifest: dict[str, Any], expected: str) -> None:
     workload("StatefulSet", volumeClaimTemplates=[{"metadata": {"name": "d"}, "spec": {
         "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]),
     {**job(), "spec": {**job()["spec"], "manualSelector": True, "selector": {"matchLabels": {"app": "x"}}}},
+    job(podFailurePolicy={"rules": [
+        {"action": "FailJob", "onExitCodes": {"containerName": "c", "operator": "In", "values": [42, 43]}},
+        {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]},
+        {"action": "Count", "onExitCodes": {"operator": "NotIn", "values": [0, 1]}}]}),
 ])
 def test_valid_workloads(manifest: dict[str, Any]) -> None:
     assert errors(manifest) == []
