@@ -260,8 +260,14 @@ def _validate_stateful_set(obj: StatefulSet, path: Path, report: Report) -> None
         here = path + ("persistentVolumeClaimRetentionPolicy",)
         one_of(policy.when_deleted, ["Retain", "Delete"], here + ("whenDeleted",), report)
         one_of(policy.when_scaled, ["Retain", "Delete"], here + ("whenScaled",), report)
+        for key, value in (("whenDeleted", policy.when_deleted), ("whenScaled", policy.when_scaled)):
+            if value == "Delete":
+                report.warn(here + (key,), "podbay keeps every claim's volume (Retain); remove them with "
+                                           "podbay volume rm")
     if spec.ordinals is not None:
         non_negative(spec.ordinals.start, path + ("ordinals", "start"), report)
+        if spec.ordinals.start:
+            report.warn(path + ("ordinals", "start"), "podbay numbers a StatefulSet's pods from 0")
     for i, claim in enumerate(spec.volume_claim_templates):
         here = path + ("volumeClaimTemplates", i)
         validate_metadata(claim.metadata or ObjectMeta(), here + ("metadata",), report)

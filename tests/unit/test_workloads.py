@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.specutil import errors
+from tests.unit.specutil import errors, warnings
 
 
 def workload(kind: str, api: str = "apps/v1", restart: str = "Always", labels: dict | None = None,
@@ -135,3 +135,13 @@ def test_rule(manifest: dict[str, Any], expected: str) -> None:
 ])
 def test_valid_workloads(manifest: dict[str, Any]) -> None:
     assert errors(manifest) == []
+
+
+def test_statefulset_settings_podbay_does_not_carry_out_are_warned_of() -> None:
+    manifest = workload("StatefulSet", ordinals={"start": 5},
+                        persistentVolumeClaimRetentionPolicy={"whenDeleted": "Delete", "whenScaled": "Retain"})
+    assert errors(manifest) == []
+    said = warnings(manifest)
+    assert any("persistentVolumeClaimRetentionPolicy.whenDeleted" in w and "podbay volume rm" in w for w in said)
+    assert not any("whenScaled" in w for w in said)
+    assert any("ordinals.start" in w and "from 0" in w for w in said)
