@@ -115,8 +115,12 @@ def _duration(status: dict[str, Any]) -> str:
 
 
 def job_state(status: dict[str, Any]) -> str:
+    """kubectl's STATUS of a Job."""
     conditions = {c["type"] for c in status.get("conditions") or [] if c.get("status") == "True"}
-    return "Complete" if "Complete" in conditions else "Failed" if "Failed" in conditions else "Running"
+    for state in ("Complete", "Failed", "Suspended"):
+        if state in conditions:
+            return state
+    return "Running"
 
 
 def _row(kind: str, obj: dict[str, Any]) -> list[str]:

@@ -14,6 +14,10 @@
   fails the Job at once (``PodFailurePolicy``, the controller's message), ``Ignore`` does not count the
   failure toward ``backoffLimit`` (nor in ``status.failed``), ``Count`` (and no match) counts it.
 - ``activeDeadlineSeconds``: past it the Job fails (``DeadlineExceeded``) and its pods are deleted.
+- ``suspend: true``: its running pods are deleted and none made (condition ``Suspended``, event
+  ``Suspended``); set back to false, it resumes (``JobResumed``) with a fresh start time, as upstream.
+- ``podReplacementPolicy: Failed`` (the default with a podFailurePolicy): a pod being deleted is replaced
+  only once it has ended; ``TerminatingOrFailed`` (otherwise) replaces it as soon as it is terminating.
 - ``ttlSecondsAfterFinished``: the finished Job (and its pods) are deleted that long after it ended.
 """
 
@@ -100,6 +104,22 @@ def reconcile(job: dict[str, Any], pods: list[PodView], now: float) -> JobPlan:
         plan.delete_job = ttl is not None and now - _seconds(finished["lastTransitionTime"]) >= int(ttl)
         plan.status = status
         return plan
+    suspended = next((c for c in conditions if c["type"] == "Suspended"), None)
+    if spec.get("suspend"):
+        if suspended is None or suspended["status"] != "True":
+            conditions = [c for c in conditions if c["type"] != "Suspended"]
+            conditions.append(_condition("Suspended", "JobSuspended", "Job suspended", now))
+            plan.events.append(("Normal", "Suspended", "Job suspended"))
+        status.pop("startTime", None)
+        status["conditions"] = conditions
+        plan.delete = [p.name for p in active]
+        plan.status = status
+        return plan
+    if suspended is not None and suspended["status"] == "True":
+        conditions = [c for c in conditions if c["type"] != "Suspended"]
+        conditions.append({**_condition("Suspended", "JobResumed", "Job resumed", now), "status": "False"})
+        plan.events.append(("Normal", "Resumed", "Job resumed"))
+        status["startTime"] = _stamp(now)
     deadline = spec.get("activeDeadlineSeconds")
     backoff_limit = 6 if spec.get("backoffLimit") is None else int(spec["backoffLimit"])
     failure = None
@@ -134,13 +154,17 @@ def reconcile(job: dict[str, Any], pods: list[PodView], now: float) -> JobPlan:
         delay = min(base * 2 ** (len(failed_pods) - 1), cap)
         if now < max(p.finished for p in failed_pods) + delay:
             return plan
+    # Pods being deleted hold their place until they end under podReplacementPolicy Failed.
+    replacement = spec.get("podReplacementPolicy") or ("Failed" if spec.get("podFailurePolicy") else "")
+    holding = active + ([p for p in pods if p.deleting and p.phase not in ("Succeeded", "Failed")]
+                        if replacement == "Failed" else [])
     if completions is None:  # a work queue: once one succeeded, no new pods
-        wanted = 0 if succeeded else parallelism - len(active)
+        wanted = 0 if succeeded else parallelism - len(holding)
     else:
         remaining = int(completions) - (len(done_indexes) if indexed else len(succeeded))
-        wanted = min(parallelism, remaining) - len(active)
+        wanted = min(parallelism, remaining) - len(holding)
     owner = owner_reference("Job", "batch/v1", meta["name"], meta["uid"])
-    busy = {int(p.annotations.get(INDEX, "-1")) for p in active}
+    busy = {int(p.annotations.get(INDEX, "-1")) for p in holding}
     free = [i for i in range(int(completions or 0)) if i not in done_indexes and i not in busy] if indexed else []
     for n in range(max(wanted, 0)):
         if indexed and n >= len(free):

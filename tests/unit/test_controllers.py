@@ -260,6 +260,29 @@ def test_pod_failure_policy_fails_the_job_ignores_or_counts(monkeypatch: pytest.
     assert ("Warning", "PodFailurePolicy", failed["message"]) in plan.events
 
 
+def test_a_suspended_job_runs_nothing_until_resumed() -> None:
+    obj = job_object(completions=2, parallelism=2, suspend=True)
+    plan = job.reconcile(obj, [pod_view("a")], now=10)
+    assert plan.delete == ["a"] and not plan.create and "startTime" not in plan.status
+    assert [(c["type"], c["status"], c["reason"]) for c in plan.status["conditions"]] == [
+        ("Suspended", "True", "JobSuspended")]
+    assert plan.events == [("Normal", "Suspended", "Job suspended")]
+    obj["status"] = plan.status
+    assert job.reconcile(obj, [], now=11).events == []  # said once
+    obj["spec"]["suspend"] = False
+    plan = job.reconcile(obj, [], now=20)
+    assert len(plan.create) == 2 and plan.status["startTime"] == "1970-01-01T00:00:20Z"
+    resumed = plan.status["conditions"][-1]
+    assert (resumed["type"], resumed["status"], resumed["reason"]) == ("Suspended", "False", "JobResumed")
+
+
+def test_pod_replacement_policy_failed_waits_for_a_terminating_pod_to_end() -> None:
+    terminating = pod_view("a")
+    terminating.deleting = True
+    assert len(job.reconcile(job_object(), [terminating], now=0).create) == 1  # TerminatingOrFailed
+    assert job.reconcile(job_object(podReplacementPolicy="Failed"), [terminating], now=0).create == []
+
+
 def test_active_deadline_and_ttl() -> None:
     obj = job_object(activeDeadlineSeconds=5, ttlSecondsAfterFinished=10)
     obj["status"] = {"startTime": "1970-01-01T00:00:00Z"}
