@@ -149,10 +149,11 @@ def reconcile(job: dict[str, Any], pods: list[PodView], now: float) -> JobPlan:
         return plan
     status["conditions"] = conditions
     plan.status = status
-    if failed_pods and never:  # the Job's backoff before another pod after a failure
+    ended_badly = [p for p in pods if p.phase == "Failed"]  # ignored failures too: no tight loop of new pods
+    if ended_badly and never:  # the Job's backoff before another pod after a failure
         base, cap = _backoff_base()
-        delay = min(base * 2 ** (len(failed_pods) - 1), cap)
-        if now < max(p.finished for p in failed_pods) + delay:
+        delay = min(base * 2 ** (len(ended_badly) - 1), cap)
+        if now < max(p.finished for p in ended_badly) + delay:
             return plan
     # Pods being deleted hold their place until they end under podReplacementPolicy Failed.
     replacement = spec.get("podReplacementPolicy") or ("Failed" if spec.get("podFailurePolicy") else "")

@@ -276,7 +276,9 @@ def test_a_pod_failure_policy_fails_the_job_at_once_or_ignores_the_failure(root_
     # Exit 7 the first time (a marker file in a hostPath says so), 42 the second: the first failure is ignored
     # (backoffLimit 0 would have failed the Job), the second fails it by the policy, not by backoffLimit.
     folder = podbay.home / "policy"
-    folder.mkdir()
+    folder.mkdir(exist_ok=True)
+    folder.chmod(0o777)  # the pods' root is an unprivileged id on the host
+    (folder / "once").unlink(missing_ok=True)
     obj = job("policy", "if [ -e /h/once ]; then exit 42; fi; touch /h/once; exit 7", backoffLimit=0,
               podFailurePolicy={"rules": rules})
     obj["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] = [{"name": "h", "mountPath": "/h"}]
