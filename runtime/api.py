@@ -152,11 +152,10 @@ class Runtime:
 
     def _objects(self) -> ObjectStore | None:
         """The applied objects' store; None before the first apply (reading does not create it)."""
-        from podbay.runtime.controllers.objects import ObjectStore  # noqa: PLC0415
+        from podbay.runtime.controllers.objects import existing_store  # noqa: PLC0415
 
-        where = self.paths.data_dir / "objects.db"
-        if self._object_store is None and where.exists():
-            self._object_store = ObjectStore(where)
+        if self._object_store is None:
+            self._object_store = existing_store(self.paths.objects_db)
         return self._object_store
 
     def usage(self, namespace: str, name: str) -> PodUsage:

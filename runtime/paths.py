@@ -37,6 +37,11 @@ class Paths:
         return self.data_dir / "containers"
 
     @property
+    def objects_db(self) -> Path:
+        """Applied objects (workloads, ConfigMaps, Secrets): the desired state, kept across reboots."""
+        return self.data_dir / "objects.db"
+
+    @property
     def seccomp_profiles(self) -> Path:
         """``seccompProfile.localhostProfile`` is relative to this folder (the kubelet's ``seccomp/``)."""
         return self.data_dir / "seccomp"

@@ -94,7 +94,8 @@ class PodbayApp(App[None]):
         elif view == "delete":
             def answered(answer: Stop | None) -> None:
                 if answer is not None:
-                    self.delete(namespace, name, answer.grace)
+                    self.act(f"deleting {namespace}/{name}", f"pod {namespace}/{name} deleted",
+                             lambda: self.runtime.delete(namespace, name, answer.grace))
 
             self.push_screen(ConfirmStop(f"Delete pod {namespace}/{name}?", "Delete"), answered)
         elif view == "restart":
@@ -153,6 +154,7 @@ class PodbayApp(App[None]):
 
     @work(thread=True, exit_on_error=False)
     def act(self, doing: str, done: str, call: Callable[[], None]) -> None:
+        """A runtime call in a worker: said as it starts, and how it went."""
         self.stop(doing, done, call)
 
     def read_pod(self, namespace: str, name: str) -> dict[str, Any] | None:
@@ -169,11 +171,6 @@ class PodbayApp(App[None]):
             return
         apps, inits, ephemeral = container_names(pod)
         self.call_from_thread(self.push_screen, LogsScreen(namespace, name, apps + inits + ephemeral))
-
-    @work(thread=True, exit_on_error=False)
-    def delete(self, namespace: str, name: str, grace: int | None) -> None:
-        self.stop(f"deleting {namespace}/{name}", f"pod {namespace}/{name} deleted",
-                  lambda: self.runtime.delete(namespace, name, grace))
 
     @work(thread=True, exit_on_error=False)
     def toggle_pause(self, namespace: str, name: str) -> None:
@@ -193,16 +190,12 @@ class PodbayApp(App[None]):
 
         def answered(answer: Stop | None) -> None:
             if answer is not None:
-                self.restart(namespace, name, answer)
+                self.act(f"restarting {answer.container} in {namespace}/{name}",
+                         f"container {answer.container} of {namespace}/{name} restarted",
+                         lambda: self.runtime.restart(namespace, name, answer.container, answer.grace))
 
         self.call_from_thread(self.push_screen, ConfirmStop(f"Restart a container of {namespace}/{name}",
                                                             "Restart", choices, container), answered)
-
-    @work(thread=True, exit_on_error=False)
-    def restart(self, namespace: str, name: str, answer: Stop) -> None:
-        self.stop(f"restarting {answer.container} in {namespace}/{name}",
-                  f"container {answer.container} of {namespace}/{name} restarted",
-                  lambda: self.runtime.restart(namespace, name, answer.container, answer.grace))
 
     def stop(self, doing: str, done: str, call: Callable[[], None]) -> None:
         """In a worker: say what is being done, do it, say how it went."""

@@ -12,9 +12,6 @@ from podbay.runtime.cli.table import human_duration, table
 from podbay.runtime.paths import Paths
 from podbay.runtime.state.store import Event, StateStore
 
-# kubectl's short names -> the kind an event's object has
-OBJECT_KINDS = {"po": "Pod", "pod": "Pod", "pods": "Pod", "node": "Node", "nodes": "Node", "no": "Node"}
-
 
 @dataclass(frozen=True)
 class Involved:
@@ -29,27 +26,28 @@ class Involved:
 
 def involved_objects(paths: Paths, store: StateStore) -> dict[str, Involved]:
     """Every object events may name, by uid: pods, applied objects, and the node."""
-    from podbay.runtime.controllers.objects import ObjectStore  # noqa: PLC0415
+    from podbay.runtime.controllers.objects import existing_store  # noqa: PLC0415
     from podbay.runtime.controllers.static import NODE_EVENTS, node_name  # noqa: PLC0415
 
     found = {record.uid: Involved("Pod", record.namespace, record.name, record.uid, "kubelet")
              for record in store.pods()}
-    objects_db = paths.data_dir / "objects.db"
-    if objects_db.exists():
-        for obj in ObjectStore(objects_db).select():
-            meta = obj["metadata"]
-            found[meta["uid"]] = Involved(obj["kind"], meta.get("namespace", ""), meta["name"], meta["uid"],
-                                          f"{obj['kind'].lower()}-controller")
+    objects = existing_store(paths.objects_db)
+    for obj in objects.select() if objects is not None else []:
+        meta = obj["metadata"]
+        found[meta["uid"]] = Involved(obj["kind"], meta.get("namespace", ""), meta["name"], meta["uid"],
+                                      f"{obj['kind'].lower()}-controller")
     found[NODE_EVENTS] = Involved("Node", "", node_name(), NODE_EVENTS, "kubelet")
     return found
 
 
-def _kind_of(text: str) -> str:
+def _kind_of(alias: str) -> str:
+    """The kind kubectl's name or short name stands for ("" when podbay knows none)."""
+    from podbay.runtime.cli.main import POD_KINDS  # noqa: PLC0415
     from podbay.runtime.cli.workloads import KINDS  # noqa: PLC0415
 
-    if text in KINDS:
-        return KINDS[text][0]
-    return OBJECT_KINDS.get(text, "")
+    if alias in KINDS:
+        return KINDS[alias][0]
+    return "Pod" if alias in POD_KINDS else "Node" if alias in ("node", "nodes", "no") else ""
 
 
 def get_events(paths: Paths, namespace: str, *, all_namespaces: bool, output: str | None, for_object: str,

@@ -225,17 +225,18 @@ def log_folder(paths: Paths, record: PodRecord) -> Path:
 def pod_of(paths: Paths, store: StateStore, target: str, namespace: str) -> str:
     """``pod/NAME`` or a workload's ``deploy/NAME``, ``job/NAME`` ...: the pod kubectl would choose (running
     and ready first, then the oldest); "Found N pods" said on stderr as kubectl says it. ValueError if none."""
+    from podbay.runtime.cli.main import POD_KINDS  # noqa: PLC0415
     from podbay.runtime.cli.workloads import KINDS, group_of, pods_selector  # noqa: PLC0415
-    from podbay.runtime.controllers.objects import ObjectStore  # noqa: PLC0415
+    from podbay.runtime.controllers.objects import existing_store  # noqa: PLC0415
 
     alias, _, name = target.partition("/")
-    if alias in ("pod", "pods", "po"):
+    if alias in POD_KINDS:
         return name
     if alias not in KINDS or KINDS[alias][0] in ("ConfigMap", "Secret"):
         raise ValueError(f'cannot get logs of "{alias}": name a pod or a workload (deploy/NAME, job/NAME ...)')
     kind, plural, _ = KINDS[alias]
-    objects = paths.data_dir / "objects.db"
-    obj = ObjectStore(objects).get(kind, namespace, name) if objects.exists() else None
+    objects = existing_store(paths.objects_db)
+    obj = objects.get(kind, namespace, name) if objects is not None else None
     if obj is None:
         group = group_of(kind)
         raise ValueError(f'{plural}{"." + group if group else ""} "{name}" not found')

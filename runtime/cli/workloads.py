@@ -46,7 +46,7 @@ def _store(paths: Paths) -> Any:
     from podbay.runtime.controllers.objects import ObjectStore  # noqa: PLC0415
     from podbay.runtime.supervisor import protocol  # noqa: PLC0415
 
-    store = ObjectStore(paths.data_dir / "objects.db")
+    store = ObjectStore(paths.objects_db)
     # Workloads with no supervisor (after a reboot, or it was killed): one is started, so that the
     # controllers bring their pods back and what is shown is current.
     if any(store.select(kind) for kind in WORKLOADS) and not protocol.running(paths):

@@ -54,7 +54,7 @@ def pod_view(record: PodRecord, deleting: set[str]) -> PodView:
 class ControllerManager:
     def __init__(self, supervisor: Supervisor) -> None:
         self.supervisor = supervisor
-        self.objects = ObjectStore(supervisor.paths.data_dir / "objects.db")
+        self.objects = ObjectStore(supervisor.paths.objects_db)
         self.wake = threading.Event()
         self.deleting: set[str] = set()  # uids of pods we are deleting
         self.had_workloads = True  # (a first sync collects what a killed supervisor left)

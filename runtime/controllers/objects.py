@@ -44,6 +44,11 @@ class ObjectError(Exception):
     pass
 
 
+def existing_store(path: Path) -> ObjectStore | None:
+    """The store at ``path`` when something was ever applied; None before (reading never creates it)."""
+    return ObjectStore(path) if path.exists() else None
+
+
 def _desired(manifest: dict[str, Any]) -> dict[str, Any]:
     """What apply compares: the object without status and the metadata the server owns."""
     out = {k: v for k, v in manifest.items() if k != "status"}

@@ -107,21 +107,21 @@ class ImageManager:
         from podbay.runtime.images.pull import PullError, PullOptions, pull  # noqa: PLC0415
         from podbay.runtime.images.store import ImageStoreError  # noqa: PLC0415
 
-        def cancelled() -> bool:
-            return cancel is not None and cancel.is_set()
+        def stop_if_cancelled() -> None:
+            """A cancelled pull failed nothing: no event, no backoff."""
+            if cancel is not None and cancel.is_set():
+                raise ImageError("ErrImagePull", f'Pulling image "{image}" cancelled', retry_in=1.0)
 
         event("Normal", "Pulling", f'Pulling image "{image}"')
         asked = time.monotonic()
         while not self.pull_lock.acquire(timeout=0.2):  # another pod's pull first, unless this one is cancelled
-            if cancelled():
-                raise ImageError("ErrImagePull", f'Pulling image "{image}" cancelled', retry_in=1.0)
+            stop_if_cancelled()
         try:
             began = time.monotonic()
             # Layers are unpacked by the launch, for the pod's id mapping.
             record = pull(self.store, image, PullOptions(secrets=secrets, cancel=cancel))
         except (PullError, ImageStoreError) as err:
-            if cancelled():  # nothing failed: no event, no backoff
-                raise ImageError("ErrImagePull", f'Pulling image "{image}" cancelled', retry_in=1.0) from err
+            stop_if_cancelled()
             message = f'Failed to pull image "{image}": {err}'
             event("Warning", "Failed", message)
             self.backoff.failed(key, time.monotonic())

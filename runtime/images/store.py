@@ -170,15 +170,22 @@ class ImageStore:
     def blob_lock(self, digest: str) -> Iterator[None]:
         """One writer per blob across processes: a second pull of it waits, then finds it stored."""
         self._prepare()
-        with open(self.root / "tmp" / f"{_hex(digest)}.lock", "a") as lock:
+        with open(self._lock_path(digest), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield
+
+    def _lock_path(self, digest: str) -> Path:
+        return self.root / "tmp" / f"{_hex(digest)}.lock"
 
     def _remove_abandoned_downloads(self) -> int:
         """Partial blobs no pull is writing (their lock is free): kept to resume, removed to free space."""
         freed = 0
         for partial in (self.root / "tmp").glob("*.partial"):
-            with open(partial.with_suffix(".lock"), "a") as lock:
+            try:
+                lock_path = self._lock_path("sha256:" + partial.stem)
+            except ImageStoreError:
+                continue  # not a name podbay gave
+            with open(lock_path, "a") as lock:
                 try:
                     fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:

@@ -298,6 +298,8 @@ class PodWorker:
                 item = None
             while item is not None:
                 self._handle(item)
+                if self.deleting is not None:  # what came after the delete is answered as the worker ends
+                    break
                 try:
                     item = self.events.get_nowait()
                 except queue.Empty:
@@ -317,10 +319,7 @@ class PodWorker:
         return max(min(times) - now, 0.01) if times else None
 
     def _handle(self, item: WorkItem) -> None:
-        if isinstance(item, (ephemeral.AddEphemeral, Restart, Pause)) and self.deleting is not None:
-            item.error = f"pod {self.name} is being deleted"  # asked in the same moment as the delete
-            item.done.set()
-        elif isinstance(item, ephemeral.AddEphemeral):
+        if isinstance(item, ephemeral.AddEphemeral):
             ephemeral.add(self, item)
         elif isinstance(item, Restart):
             self._restart(item)
